@@ -1,0 +1,29 @@
+"""pegboard: Lightning models and datasets from Hydra configs and installable packs.
+
+Importing ``pegboard`` is cheap: torch and Lightning load only when ``Model`` or
+``DataModule`` is first touched, so the plugin manifest and the command line stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from pegboard.datamodule import DataModule
+    from pegboard.model import Model
+
+__all__ = ["DataModule", "Model", "__version__"]
+
+_LAZY = {"Model": "pegboard.model", "DataModule": "pegboard.datamodule"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pegboard' has no attribute {name!r}")

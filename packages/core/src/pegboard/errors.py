@@ -1,0 +1,15 @@
+"""Errors that pegboard reports to users as short messages instead of tracebacks."""
+
+from __future__ import annotations
+
+
+class PegboardError(Exception):
+    """Base class of errors whose message alone tells the user what to fix."""
+
+
+class ConfigError(PegboardError):
+    """A configuration value or option is wrong; the message names it and what would be right."""
+
+
+class PluginError(PegboardError):
+    """A plugin pack is broken, incompatible or in conflict with another pack."""

@@ -1,0 +1,87 @@
+"""Batches served straight from in-memory tensors: no worker pool, no per-sample Python."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import torch
+
+
+class TensorBatchLoader:
+    """Iterate over ``(inputs, targets)`` batches sliced from two tensors.
+
+    A ``DataLoader`` over a ``TensorDataset`` indexes and collates every sample in
+    Python; for datasets that fit in memory that costs more than the model step. This
+    loader gathers a whole batch with one indexing operation.
+
+    Under distributed training each process reads a disjoint, equally sized shard
+    (the tail is padded by wrapping around, as ``DistributedSampler`` does), so set
+    ``rank`` and ``world_size`` from the trainer.
+
+    Args:
+        inputs: All inputs, first dimension the sample index.
+        targets: All targets, same first dimension.
+        batch_size: Samples per batch.
+        shuffle: Draw a new permutation every epoch.
+        drop_last: Drop the last incomplete batch.
+        seed: Seeds the shuffling; epoch ``e`` uses ``seed + e``, so runs repeat.
+        rank: This process's index among ``world_size`` processes.
+        world_size: Number of processes sharing the data.
+    """
+
+    def __init__(
+        self,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        batch_size: int,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if len(inputs) != len(targets):
+            raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is outside world_size {world_size}")
+        self.inputs = inputs
+        self.targets = targets
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.epoch = 0
+
+    @property
+    def num_samples(self) -> int:
+        """Samples this process sees per epoch."""
+        return math.ceil(len(self.inputs) / self.world_size)
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self.num_samples // self.batch_size
+        return math.ceil(self.num_samples / self.batch_size)
+
+    def _indices(self) -> torch.Tensor:
+        total = len(self.inputs)
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = torch.randperm(total, generator=generator)
+        else:
+            order = torch.arange(total)
+        padded = self.num_samples * self.world_size
+        if padded > total:
+            order = torch.cat([order, order[: padded - total]])
+        return order[self.rank : padded : self.world_size]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        indices = self._indices()
+        self.epoch += 1
+        for batch in range(len(self)):
+            chosen = indices[batch * self.batch_size : (batch + 1) * self.batch_size]
+            yield self.inputs[chosen], self.targets[chosen]

@@ -1,0 +1,105 @@
+"""The abstract ``pegboard.Model``: a LightningModule whose optimizer comes from config."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
+
+_DEFAULT_LR = 1e-3
+
+
+class Model(pl.LightningModule, ABC):
+    """Base class of every pegboard model.
+
+    Subclasses take plain values (sizes, counts, flags) in their constructor, build their
+    network there and call ``self.save_hyperparameters(ignore=["optimizer", "scheduler"])``
+    so that ``Class.load_from_checkpoint(path)`` rebuilds them without any config.
+
+    The optimizer and the LR scheduler arrive as Hydra partials (``_partial_: true``):
+    callables that still miss the parameters or the optimizer. Metrics are logged under
+    ``train/``, ``val/`` and ``test/`` names.
+
+    Args:
+        optimizer: Builds the optimizer from the parameters. ``None`` uses Adam(lr=1e-3),
+            which is what a model restored for inference gets.
+        scheduler: Builds an LR scheduler from the optimizer, or ``None`` for a constant LR.
+        scheduler_interval: ``"epoch"`` or ``"step"``: when the scheduler steps.
+        scheduler_monitor: Metric a ``ReduceLROnPlateau`` scheduler watches.
+    """
+
+    def __init__(
+        self,
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+        scheduler_monitor: str = "val/loss",
+    ) -> None:
+        super().__init__()
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(
+                f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
+            )
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.scheduler_interval = scheduler_interval
+        self.scheduler_monitor = scheduler_monitor
+
+    @abstractmethod
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map a batch of inputs to the model's raw outputs (logits for classifiers).
+
+        Args:
+            x: A batch of inputs shaped ``(batch, *input_shape)``.
+        """
+
+    @abstractmethod
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        """Return the loss of one training batch and log ``train/`` metrics.
+
+        Args:
+            batch: One batch from the datamodule's train loader.
+            batch_idx: Index of the batch in the epoch.
+        """
+
+    @abstractmethod
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """Log ``val/`` metrics of one batch; ``val/loss`` at least.
+
+        Args:
+            batch: One batch from the datamodule's validation loader.
+            batch_idx: Index of the batch in the epoch.
+        """
+
+    @abstractmethod
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        """Log ``test/`` metrics of one batch, under the same names as ``validation_step``.
+
+        Args:
+            batch: One batch from the datamodule's test loader.
+            batch_idx: Index of the batch in the epoch.
+        """
+
+    def configure_optimizers(self) -> Any:
+        """Build the optimizer (and scheduler) from the partials given at construction."""
+        if self.optimizer_factory is None:
+            optimizer: torch.optim.Optimizer = torch.optim.Adam(self.parameters(), lr=_DEFAULT_LR)
+        else:
+            optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {
+                "scheduler": scheduler,
+                "interval": self.scheduler_interval,
+                "monitor": self.scheduler_monitor,
+            },
+        }

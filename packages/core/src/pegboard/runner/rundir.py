@@ -1,0 +1,102 @@
+"""Run directories that are never overwritten, and a status file that says how a run ended."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, read_write
+
+STATUS_FILE = "status.json"
+
+
+def is_launching_process() -> bool:
+    """False in the worker processes that Lightning starts for DDP (they reuse our folder)."""
+    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+
+
+def _free_path(path: Path) -> Path:
+    if not path.exists() or not any(path.iterdir()):
+        return path
+    suffix = 1
+    while (candidate := path.with_name(f"{path.name}_{suffix}")).exists():
+        suffix += 1
+    return candidate
+
+
+class UniqueRunDir(Callback):
+    """Hydra callback that moves a run to ``<dir>_1``, ``<dir>_2``... when ``<dir>`` is taken.
+
+    Two runs started in the same second, or a repeated explicit ``hydra.run.dir``, would
+    otherwise write into one folder and mix or overwrite each other's checkpoints.
+    """
+
+    def _ensure_free(self, config: DictConfig, key: str) -> None:
+        if not is_launching_process():
+            return
+        node = config.hydra.run if key == "run" else config.hydra.sweep
+        wanted = Path(str(node.dir))
+        free = _free_path(wanted)
+        if free != wanted:
+            print(f"Run directory {wanted} is already used; writing to {free} instead.")
+            with read_write(node):
+                node.dir = str(free)
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._ensure_free(config, "run")
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._ensure_free(config, "sweep")
+
+
+class RunStatus:
+    """Writes ``status.json`` in a run directory: running, then completed or failed.
+
+    A run that stops on bad input or a crash stays on disk, clearly marked, with the error;
+    tools and people can tell a finished run from a broken one without reading logs.
+
+    Args:
+        run_dir: The run directory.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / STATUS_FILE
+        self.started = time.time()
+        self._write({"status": "running"})
+
+    def _write(self, payload: dict[str, Any]) -> None:
+        if not is_launching_process():
+            return
+        payload = {**payload, "started": self.started, "pid": os.getpid()}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(payload, indent=2))
+        # Atomic on POSIX: readers never see a half-written status file.
+        tmp.replace(self.path)
+
+    def completed(self, metrics: dict[str, float]) -> None:
+        """Mark the run completed.
+
+        Args:
+            metrics: Final metrics, recorded beside the status.
+        """
+        self._write({"status": "completed", "ended": time.time(), "metrics": metrics})
+
+    def failed(self, error: BaseException) -> None:
+        """Mark the run failed with the error that stopped it.
+
+        Args:
+            error: The exception that ended the run.
+        """
+        self._write(
+            {
+                "status": "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                "ended": time.time(),
+                "error": f"{type(error).__name__}: {error}",
+                "traceback": traceback.format_exception(error),
+            }
+        )

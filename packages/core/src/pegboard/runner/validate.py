@@ -1,0 +1,117 @@
+"""Check config values against the annotations of the classes they build, before building.
+
+A wrong value (``trainer.max_epochs=abc``) should stop a run at once with the key, the
+expected type and the value, not deep inside training with a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pegboard.errors import ConfigError
+
+_HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+
+
+def _describe(annotation: Any) -> str:
+    if annotation is type(None):
+        return "None"
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(arg) for arg in typing.get_args(annotation)))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(arg) for arg in typing.get_args(annotation))
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _matches(value: Any, annotation: Any) -> bool | None:
+    """True or False where the annotation tells, None where it cannot (so nothing is refused)."""
+    if annotation is Any or annotation is inspect.Parameter.empty:
+        return None
+    if annotation is type(None) or annotation is None:
+        return value is None
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        verdicts = [_matches(value, arg) for arg in typing.get_args(annotation)]
+        if any(verdicts):
+            return True
+        return None if None in verdicts else False
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if isinstance(value, Mapping) and "_target_" in value:
+        return None  # a nested object: checked on its own
+    if origin in (list, tuple, Sequence) or annotation in (list, tuple):
+        return isinstance(value, list | tuple)
+    if origin in (dict, Mapping) or annotation is dict:
+        return isinstance(value, Mapping)
+    return None
+
+
+def _signature_of(target: Any) -> tuple[dict[str, inspect.Parameter], dict[str, Any], bool]:
+    func = target.__init__ if inspect.isclass(target) else target
+    try:
+        params = dict(inspect.signature(target).parameters)
+    except (TypeError, ValueError):
+        return {}, {}, True
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # noqa: BLE001 - unresolvable forward refs: check what we can
+        hints = {k: v for k, v in getattr(func, "__annotations__", {}).items() if not isinstance(v, str)}
+    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return params, hints, takes_kwargs
+
+
+def check_node(node: Mapping[str, Any], path: str) -> None:
+    """Check every argument of a ``_target_`` node (and nested nodes) against its target.
+
+    Args:
+        node: A resolved config node as plain containers.
+        path: Where the node sits in the config, for messages (``"trainer"``).
+
+    Raises:
+        ConfigError: A key the target does not take, or a value of the wrong type.
+    """
+    from hydra.utils import get_object
+
+    for key, value in node.items():
+        if isinstance(value, Mapping) and key not in _HYDRA_KEYS:
+            check_node(value, f"{path}.{key}")
+    target_name = node.get("_target_")
+    if not isinstance(target_name, str):
+        return
+    try:
+        target = get_object(target_name)
+    except Exception as error:  # noqa: BLE001 - any import failure is a config problem here
+        raise ConfigError(f"{path}._target_={target_name!r} cannot be imported: {error}") from error
+    params, hints, takes_kwargs = _signature_of(target)
+    if not params:
+        return
+    for key, value in node.items():
+        if key in _HYDRA_KEYS:
+            continue
+        if key not in params:
+            if takes_kwargs:
+                continue
+            valid = [name for name in params if name not in ("self", "args", "kwargs")]
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f" Did you mean {path}.{close[0]}?" if close else ""
+            raise ConfigError(f"{path}.{key} is not an argument of {target_name}.{hint}")
+        annotation = hints.get(key, params[key].annotation)
+        if _matches(value, annotation) is False:
+            raise ConfigError(
+                f"{path}.{key}={value!r}: expected {_describe(annotation)}, "
+                f"got {type(value).__name__} (argument {key!r} of {target_name})"
+            )

@@ -1,0 +1,36 @@
+"""The conformance kit: checks that a pack keeps the pegboard plugin contract.
+
+A pack's own tests call these functions, one test per manifest and per config option::
+
+    import pytest
+    from pegboard import testing as kit
+
+    PLUGIN = "acme_pegboard._plugin:plugin"
+
+    def test_manifest():
+        kit.check_manifest(PLUGIN)
+
+    @pytest.mark.parametrize("option", kit.config_options(PLUGIN, "model"))
+    def test_model(option, tmp_path):
+        kit.check_model(PLUGIN, option, tmp_path)
+
+Each check raises ``AssertionError`` with a message that says what broke.
+"""
+
+from pegboard.testing.checks import (
+    check_configs_compose,
+    check_datamodule,
+    check_manifest,
+    check_model,
+    config_options,
+    load_plugin,
+)
+
+__all__ = [
+    "check_configs_compose",
+    "check_datamodule",
+    "check_manifest",
+    "check_model",
+    "config_options",
+    "load_plugin",
+]

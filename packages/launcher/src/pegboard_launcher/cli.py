@@ -1,0 +1,107 @@
+"""The ``pegboard`` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from pegboard.errors import PegboardError
+
+from pegboard_launcher import completion, help as help_text
+from pegboard_launcher.errors import report_error, run_reporting_errors
+
+#: Commands handled by pegboard's Hydra runner; each has a primary config of that name.
+RUNNER_COMMANDS = ("train",)
+EXIT_USAGE = 2
+
+
+def _setup() -> None:
+    """Discover packs, refuse conflicts, warn about broken packs, and prepare Hydra."""
+    from pegboard.runtime import set_pack_versions
+
+    from pegboard_launcher.discovery import discover
+    from pegboard_launcher.index import build_index, check_collisions
+    from pegboard_launcher.searchpath import register
+
+    discovery = discover()
+    for problem in discovery.broken:
+        print(f"pegboard: warning: pack {problem.name} {problem.version} is not loaded: "
+              f"{problem.reason}", file=sys.stderr)
+    check_collisions(build_index(discovery))
+    set_pack_versions(discovery.versions())
+    # Console scripts do not put the working directory on sys.path; a project's
+    # `_target_: my_net.MyNet` must still import. Appended, so it never shadows packages.
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    register()
+
+
+def _run(command: str, argv: list[str]) -> int:
+    from pegboard.runner import run_command
+
+    from pegboard_launcher.discovery import discover
+    from pegboard_launcher.index import build_index
+
+    if "--help" in argv or "-h" in argv:
+        print(help_text.command_help(command, build_index(discover())), end="")
+        return 0
+    _setup()
+    return run_reporting_errors(lambda: run_command(command, argv), command, argv)
+
+
+def _plugins(argv: list[str]) -> int:
+    from pegboard_launcher.discovery import discover
+    from pegboard_launcher.index import build_index
+    from pegboard_launcher.listing import plugins_data, plugins_json, plugins_text
+
+    unknown = [arg for arg in argv if arg != "--json"]
+    if unknown:
+        print(f"pegboard plugins: unknown argument {unknown[0]!r}; use --json or nothing",
+              file=sys.stderr)
+        return EXIT_USAGE
+    discovery = discover()
+    data = plugins_data(discovery, build_index(discovery))
+    print(plugins_json(data) if "--json" in argv else plugins_text(data), end="")
+    return 0
+
+
+def _version() -> int:
+    from importlib.metadata import version
+
+    from pegboard_launcher.discovery import discover
+
+    print(f"pegboard-core {version('pegboard-core')}")
+    print(f"pegboard-launcher {version('pegboard-launcher')}")
+    for pack in discover().packs:
+        print(f"{pack.name} {pack.version}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pegboard`` command.
+
+    Args:
+        argv: Arguments after the program name; ``sys.argv[1:]`` by default.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not args or args[0] in ("-h", "--help"):
+            print(help_text.main_help(), end="")
+            return 0
+        command, rest = args[0], args[1:]
+        if command == "--version":
+            return _version()
+        if command in ("-sc", "--shell-completion"):
+            _setup()
+            return completion.run(rest, RUNNER_COMMANDS)
+        if command == "plugins":
+            return _plugins(rest)
+        if command in RUNNER_COMMANDS:
+            return _run(command, rest)
+        valid = ", ".join([*RUNNER_COMMANDS, "plugins"])
+        print(f"pegboard: unknown command {command!r}; choose one of: {valid}\n"
+              "(overrides come after the command: pegboard train model=mlp)", file=sys.stderr)
+        return EXIT_USAGE
+    except PegboardError as error:
+        return report_error(error)

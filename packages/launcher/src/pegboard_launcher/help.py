@@ -1,0 +1,80 @@
+"""``pegboard --help`` and ``pegboard <command> --help``: every group, option and provider."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from omegaconf import OmegaConf
+
+from pegboard_launcher.index import OptionIndex
+
+COMMAND_SUMMARIES = {
+    "train": "Train a model, test its best checkpoint, report the metrics.",
+    "plugins": "List the installed packs and what they provide (--json for scripts).",
+}
+
+HYDRA_FLAGS = """\
+Hydra flags:
+  --cfg job [--resolve]     print the composed config and exit (add --package NAME for a part)
+  --multirun, -m            run one job per combination of comma-separated values
+  --info [searchpath|...]   show Hydra's search path, defaults tree and plugins
+  --hydra-help              Hydra's own help
+  --shell-completion, -sc   install=bash|zsh|fish: tab-complete groups and options
+"""
+
+
+def main_help() -> str:
+    """Usage of the ``pegboard`` command."""
+    width = max(len(name) for name in COMMAND_SUMMARIES)
+    commands = "\n".join(f"  {name:<{width}}  {text}" for name, text in COMMAND_SUMMARIES.items())
+    return (
+        "usage: pegboard COMMAND [OVERRIDES...]\n\n"
+        "Train, evaluate and ship Lightning models from Hydra configs and installed packs.\n\n"
+        f"Commands:\n{commands}\n\n"
+        "Options:\n  -h, --help     show this help (pegboard COMMAND --help for a command's groups)\n"
+        "  --version      show the versions of pegboard and the installed packs\n\n"
+        "Example:\n  pegboard train model=mlp data=digits trainer.max_epochs=3 seed=1\n"
+    )
+
+
+def _defaults(command: str) -> dict[str, str]:
+    text = (files("pegboard.conf") / f"{command}.yaml").read_text()
+    chosen: dict[str, str] = {}
+    for entry in OmegaConf.create(text).get("defaults", []):
+        if hasattr(entry, "items"):
+            for group, option in entry.items():
+                if option is not None:
+                    chosen[str(group)] = str(option)
+    return chosen
+
+
+def command_help(command: str, index: OptionIndex) -> str:
+    """Help of one Hydra command: its groups and options, the default and provider of each.
+
+    Args:
+        command: A runner command such as ``train``.
+        index: The option index of this process.
+    """
+    defaults = _defaults(command)
+    lines = [
+        f"usage: pegboard {command} [GROUP=OPTION ...] [KEY=VALUE ...] [HYDRA FLAGS]",
+        "",
+        COMMAND_SUMMARIES.get(command, ""),
+        "Choose an option of a group with GROUP=OPTION, set any value with KEY=VALUE,",
+        "add a key with +KEY=VALUE. The default of each group is marked with *.",
+        "",
+        "Config groups:",
+    ]
+    for group in index.groups():
+        lines.append(f"  {group}:")
+        options = index.options(group)
+        width = max(len(option) for option in options) + 2
+        for option, sources in options.items():
+            mark = "*" if defaults.get(group) == option else " "
+            origin = sources[0] + (f" (shadows {', '.join(sources[1:])})" if len(sources) > 1 else "")
+            lines.append(f"    {option + ' ' + mark:<{width}} {origin}")
+    missing = [group for group in defaults if group not in index.providers]
+    for group in missing:
+        lines.append(f"  {group}: (no option installed; the default is {defaults[group]})")
+    lines += ["", HYDRA_FLAGS, f"Example:\n  pegboard {command} model=mlp trainer.max_epochs=3 seed=1"]
+    return "\n".join(lines) + "\n"
