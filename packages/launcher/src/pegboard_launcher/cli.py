@@ -7,12 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from pegboard.errors import PegboardError
+from pegboard.runner.app import COMMANDS
 
 from pegboard_launcher import completion, help as help_text
 from pegboard_launcher.errors import report_error, run_reporting_errors
 
-#: Commands handled by pegboard's Hydra runner; each has a primary config of that name.
-RUNNER_COMMANDS = ("train",)
 EXIT_USAGE = 2
 
 
@@ -94,12 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _version()
         if command in ("-sc", "--shell-completion"):
             _setup()
-            return completion.run(rest, RUNNER_COMMANDS)
+            return completion.run(rest, COMMANDS)
         if command == "plugins":
             return _plugins(rest)
-        if command in RUNNER_COMMANDS:
+        if command in COMMANDS:
             return _run(command, rest)
-        valid = ", ".join([*RUNNER_COMMANDS, "plugins"])
+        valid = ", ".join([*COMMANDS, "plugins"])
         print(f"pegboard: unknown command {command!r}; choose one of: {valid}\n"
               "(overrides come after the command: pegboard train model=mlp)", file=sys.stderr)
         return EXIT_USAGE

@@ -8,10 +8,9 @@ from omegaconf import OmegaConf
 
 from pegboard_launcher.index import OptionIndex
 
-COMMAND_SUMMARIES = {
-    "train": "Train a model, test its best checkpoint, report the metrics.",
-    "plugins": "List the installed packs and what they provide (--json for scripts).",
-}
+from pegboard.runner.app import COMMANDS
+
+PLUGINS_SUMMARY = "List the installed packs and what they provide (--json for scripts)."
 
 HYDRA_FLAGS = """\
 Hydra flags:
@@ -25,8 +24,10 @@ Hydra flags:
 
 def main_help() -> str:
     """Usage of the ``pegboard`` command."""
-    width = max(len(name) for name in COMMAND_SUMMARIES)
-    commands = "\n".join(f"  {name:<{width}}  {text}" for name, text in COMMAND_SUMMARIES.items())
+    summaries = {name: command.summary for name, command in COMMANDS.items()}
+    summaries["plugins"] = PLUGINS_SUMMARY
+    width = max(len(name) for name in summaries)
+    commands = "\n".join(f"  {name:<{width}}  {text}" for name, text in summaries.items())
     return (
         "usage: pegboard COMMAND [OVERRIDES...]\n\n"
         "Train, evaluate and ship Lightning models from Hydra configs and installed packs.\n\n"
@@ -38,7 +39,7 @@ def main_help() -> str:
 
 
 def _defaults(command: str) -> dict[str, str]:
-    text = (files("pegboard.conf") / f"{command}.yaml").read_text()
+    text = (files("pegboard.conf") / f"{COMMANDS[command].config}.yaml").read_text()
     chosen: dict[str, str] = {}
     for entry in OmegaConf.create(text).get("defaults", []):
         if hasattr(entry, "items"):
@@ -59,7 +60,7 @@ def command_help(command: str, index: OptionIndex) -> str:
     lines = [
         f"usage: pegboard {command} [GROUP=OPTION ...] [KEY=VALUE ...] [HYDRA FLAGS]",
         "",
-        COMMAND_SUMMARIES.get(command, ""),
+        COMMANDS[command].summary,
         "Choose an option of a group with GROUP=OPTION, set any value with KEY=VALUE,",
         "add a key with +KEY=VALUE. The default of each group is marked with *.",
         "",

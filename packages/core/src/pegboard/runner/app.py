@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 CONFIG_MODULE = "pegboard.conf"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A runner command: ``pegboard <name>`` composes ``<config>.yaml`` and calls ``task``.
+
+    Args:
+        summary: One line for ``pegboard --help``.
+        task: The Hydra task function; it imports its heavy modules itself.
+        config: The primary config's name.
+    """
+
+    summary: str
+    task: Callable[[Any], Any]
+    config: str
 
 
 def _train_task(cfg: Any) -> Any:
@@ -15,12 +31,14 @@ def _train_task(cfg: Any) -> Any:
     return train(cfg)
 
 
-#: Sub-command name -> Hydra task function. The primary config has the same name.
-COMMANDS: dict[str, Callable[[Any], Any]] = {"train": _train_task}
+#: Every runner command by name. The launcher offers each as ``pegboard <name>``.
+COMMANDS: dict[str, Command] = {
+    "train": Command("Train a model, test its best checkpoint, report the metrics.", _train_task, "train"),
+}
 
 
 def run_command(command: str, argv: Sequence[str]) -> None:
-    """Parse Hydra's arguments and run ``command`` with the ``<command>.yaml`` primary config.
+    """Parse Hydra's arguments and run ``command`` with its primary config.
 
     Args:
         command: A key of ``COMMANDS``.
@@ -33,7 +51,7 @@ def run_command(command: str, argv: Sequence[str]) -> None:
     _run_hydra(
         args=args,
         args_parser=parser,
-        task_function=COMMANDS[command],
+        task_function=COMMANDS[command].task,
         config_path=f"pkg://{CONFIG_MODULE}",
-        config_name=command,
+        config_name=COMMANDS[command].config,
     )
