@@ -9,56 +9,54 @@ from collections.abc import Sequence
 from pegboard.errors import PegboardError
 from pegboard.runner.app import COMMANDS
 
-from pegboard_launcher import completion, help as help_text
-from pegboard_launcher.errors import report_error, run_reporting_errors
+from pegboard_launcher import completion
+from pegboard_launcher.discovery import discover
+from pegboard_launcher.errors import EXIT_CONFIG, report_error, run_reporting_errors
+from pegboard_launcher.help import command_help, main_help
+from pegboard_launcher.index import OptionIndex, build_index, check_collisions
+from pegboard_launcher.listing import plugins_data, plugins_json, plugins_text
 
-EXIT_USAGE = 2
 
+def prepare() -> OptionIndex:
+    """Discover packs, refuse conflicts, warn about broken packs, and prepare Hydra.
 
-def _setup() -> None:
-    """Discover packs, refuse conflicts, warn about broken packs, and prepare Hydra."""
+    Returns:
+        The option index of this process.
+    """
     from pegboard.runtime import set_pack_versions
 
-    from pegboard_launcher.discovery import discover
-    from pegboard_launcher.index import build_index, check_collisions
+    # Hydra is imported only by commands that compose configs.
     from pegboard_launcher.searchpath import register
 
     discovery = discover()
     for problem in discovery.broken:
         print(f"pegboard: warning: pack {problem.name} {problem.version} is not loaded: "
               f"{problem.reason}", file=sys.stderr)
-    check_collisions(build_index(discovery))
+    index = build_index(discovery)
+    check_collisions(index)
     set_pack_versions(discovery.versions())
     # Console scripts do not put the working directory on sys.path; a project's
     # `_target_: my_net.MyNet` must still import. Appended, so it never shadows packages.
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
     register()
+    return index
 
 
 def _run(command: str, argv: list[str]) -> int:
-    from pegboard.runner import run_command
-
-    from pegboard_launcher.discovery import discover
-    from pegboard_launcher.index import build_index
+    from pegboard.runner.app import run_command
 
     if "--help" in argv or "-h" in argv:
-        print(help_text.command_help(command, build_index(discover())), end="")
+        print(command_help(command, build_index(discover())), end="")
         return 0
-    _setup()
-    return run_reporting_errors(lambda: run_command(command, argv), command, argv)
+    index = prepare()
+    return run_reporting_errors(lambda: run_command(command, argv), command, argv, index)
 
 
 def _plugins(argv: list[str]) -> int:
-    from pegboard_launcher.discovery import discover
-    from pegboard_launcher.index import build_index
-    from pegboard_launcher.listing import plugins_data, plugins_json, plugins_text
-
     unknown = [arg for arg in argv if arg != "--json"]
     if unknown:
-        print(f"pegboard plugins: unknown argument {unknown[0]!r}; use --json or nothing",
-              file=sys.stderr)
-        return EXIT_USAGE
+        return report_error(f"pegboard plugins: unknown argument {unknown[0]!r}; use --json or nothing")
     discovery = discover()
     data = plugins_data(discovery, build_index(discovery))
     print(plugins_json(data) if "--json" in argv else plugins_text(data), end="")
@@ -67,8 +65,6 @@ def _plugins(argv: list[str]) -> int:
 
 def _version() -> int:
     from importlib.metadata import version
-
-    from pegboard_launcher.discovery import discover
 
     print(f"pegboard-core {version('pegboard-core')}")
     print(f"pegboard-launcher {version('pegboard-launcher')}")
@@ -86,21 +82,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if not args or args[0] in ("-h", "--help"):
-            print(help_text.main_help(), end="")
+            print(main_help(), end="")
             return 0
         command, rest = args[0], args[1:]
         if command == "--version":
             return _version()
         if command in ("-sc", "--shell-completion"):
-            _setup()
-            return completion.run(rest, COMMANDS)
+            prepare()
+            return completion.run(rest)
         if command == "plugins":
             return _plugins(rest)
         if command in COMMANDS:
             return _run(command, rest)
         valid = ", ".join([*COMMANDS, "plugins"])
-        print(f"pegboard: unknown command {command!r}; choose one of: {valid}\n"
-              "(overrides come after the command: pegboard train model=mlp)", file=sys.stderr)
-        return EXIT_USAGE
+        return report_error(
+            f"unknown command {command!r}; choose one of: {valid} "
+            "(overrides come after the command: pegboard train model=mlp)"
+        )
     except PegboardError as error:
         return report_error(error)
+
+
+__all__ = ["EXIT_CONFIG", "main", "prepare"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from pegboard.errors import ConfigError
 from pegboard.runner.metadata import RunMetadata
-from pegboard.runner.rundir import RunStatus, is_launching_process
+from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
 from pegboard.runner.validate import check_node
 from pegboard.runtime import pack_versions
 
@@ -31,7 +32,6 @@ def _named_nodes(cfg: DictConfig, group: str) -> dict[str, Any]:
 
 
 def _build(node: Mapping[str, Any], path: str, **extra: Any) -> Any:
-    check_node(node, path)
     try:
         # _convert_="all": objects receive plain lists and dicts, so a model's saved
         # hyperparameters are primitives that load with torch.load(weights_only=True).
@@ -69,6 +69,8 @@ def train(cfg: DictConfig) -> float | None:
         metrics = _train(cfg, run_dir)
     except BaseException as error:
         status.failed(error)
+        if is_launching_process():
+            print(f"Run directory {run_dir} is marked failed in {STATUS_FILE}.", file=sys.stderr)
         raise
     status.completed(metrics)
     if is_launching_process():
@@ -85,12 +87,25 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     packs = pack_versions()
     _write_run_files(run_dir, resolved, packs)
 
+    callback_nodes = _named_nodes(cfg, "callbacks")
+    logger_nodes = _named_nodes(cfg, "logger")
+    # Check every node before building any: the trainer first, because model values
+    # often interpolate trainer values and the error should name what the user typed.
+    for path, node in (
+        ("trainer", resolved["trainer"]),
+        ("data", resolved["data"]),
+        ("model", resolved["model"]),
+        *((f"callbacks.{name}", node) for name, node in callback_nodes.items()),
+        *((f"logger.{name}", node) for name, node in logger_nodes.items()),
+    ):
+        check_node(node, path)
+
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = _build(resolved["data"], "data")
     model = _build(resolved["model"], "model")
-    callbacks = [_build(node, f"callbacks.{name}") for name, node in _named_nodes(cfg, "callbacks").items()]
+    callbacks = [_build(node, f"callbacks.{name}") for name, node in callback_nodes.items()]
     callbacks.append(RunMetadata(resolved, packs))
-    loggers = [_build(node, f"logger.{name}") for name, node in _named_nodes(cfg, "logger").items()]
+    loggers = [_build(node, f"logger.{name}") for name, node in logger_nodes.items()]
     trainer: pl.Trainer = _build(
         resolved["trainer"], "trainer", callbacks=callbacks, logger=loggers or False
     )

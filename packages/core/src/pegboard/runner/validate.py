@@ -18,15 +18,26 @@ from pegboard.errors import ConfigError
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 
 
+def _flatten(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [leaf for arg in typing.get_args(annotation) for leaf in _flatten(arg)]
+    return [annotation]
+
+
 def _describe(annotation: Any) -> str:
-    if annotation is type(None):
-        return "None"
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(dict.fromkeys(_describe(arg) for arg in typing.get_args(annotation)))
-    if origin is typing.Literal:
-        return "one of " + ", ".join(repr(arg) for arg in typing.get_args(annotation))
-    return getattr(annotation, "__name__", str(annotation))
+    """``int or None``; literals of nested unions are merged into one ``one of`` list."""
+    literals: list[Any] = []
+    names: list[str] = []
+    for leaf in _flatten(annotation):
+        if typing.get_origin(leaf) is typing.Literal:
+            literals.extend(typing.get_args(leaf))
+        elif leaf is type(None):
+            names.append("None")
+        else:
+            names.append(getattr(leaf, "__name__", str(leaf)))
+    if literals:
+        names.insert(0, "one of " + ", ".join(repr(value) for value in dict.fromkeys(literals)))
+    return " or ".join(dict.fromkeys(names))
 
 
 def _matches(value: Any, annotation: Any) -> bool | None:
@@ -57,6 +68,9 @@ def _matches(value: Any, annotation: Any) -> bool | None:
         return isinstance(value, list | tuple)
     if origin in (dict, Mapping) or annotation is dict:
         return isinstance(value, Mapping)
+    if getattr(annotation, "__name__", "") == "Tensor":
+        # Configs give tensor-valued arguments (an lr, a weight decay) as plain numbers.
+        return isinstance(value, int | float) and not isinstance(value, bool)
     return None
 
 

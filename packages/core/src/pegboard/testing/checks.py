@@ -91,18 +91,19 @@ def check_configs_compose(plugin: str, tmp_path: Path, overrides: Sequence[str] 
         tmp_path: A scratch folder.
         overrides: Extra overrides, such as a data option for model configs.
     """
+    from omegaconf import OmegaConf
+
     manifest = load_plugin(plugin)
     if manifest.configs is None:
         return
-    packages = [manifest.configs, KIT_CONFIGS]
+    packages = list(dict.fromkeys([manifest.configs, KIT_CONFIGS]))
     for group, options in _package_options(manifest.configs).items():
         for option in options:
-            choice = [f"{group}={option}"] if group in ("model", "data") else [f"+{group}={option}"]
-            base = [] if group == "data" else ["data=kit_images"]
+            # The kit's stand-ins fill the groups the pack does not provide here.
+            chosen = {"model": "model=kit_linear", "data": "data=kit_images"}
+            chosen[group] = f"{group}={option}" if group in chosen else f"+{group}={option}"
             try:
-                with compose_config([*base, *choice, *overrides], packages, tmp_path) as cfg:
-                    from omegaconf import OmegaConf
-
+                with compose_config([*chosen.values(), *overrides], packages, tmp_path) as cfg:
                     OmegaConf.to_container(cfg, resolve=True)
             except Exception as error:  # noqa: BLE001 - report any composition failure
                 raise AssertionError(f"{group}={option} does not compose: {error}") from error
@@ -165,7 +166,7 @@ def check_model(
     with compose_config(
         [f"model={option}", "data=kit_images", f"data.input_shape={shape}",
          f"data.num_classes={num_classes}", *overrides],
-        [manifest.configs, KIT_CONFIGS],
+        list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
         tmp_path,
     ) as cfg:
         model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
@@ -213,8 +214,9 @@ def check_datamodule(
     manifest = load_plugin(plugin)
     assert manifest.configs is not None, f"{plugin} ships no configs"
     with compose_config(
-        [f"data={option}", f"paths.data_dir={tmp_path / 'data'}", *overrides],
-        [manifest.configs, KIT_CONFIGS],
+        # The model is not built; the kit's stand-in only completes the config.
+        ["model=kit_linear", f"data={option}", f"paths.data_dir={tmp_path / 'data'}", *overrides],
+        list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
         tmp_path,
     ) as cfg:
         data_cfg = OmegaConf.to_container(cfg.data, resolve=True)

@@ -1,0 +1,13 @@
+"""The kit's own manifest: its stand-in model and data, checked like any pack's.
+
+It is not registered as an entry point; core's tests use it to check the kit itself.
+"""
+
+from pegboard.plugin import Plugin
+
+plugin = Plugin(
+    api=1,
+    configs="pegboard.testing.conf",
+    models={"kit_linear": "pegboard.testing.models:LinearClassifier"},
+    datamodules={"kit_images": "pegboard.testing.datamodule:RandomImageDataModule"},
+)
