@@ -29,8 +29,9 @@ def pegboard_executable() -> str:
 def run_pegboard(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``pegboard ARGS...`` in ``tmp_path`` (or ``cwd``) and return the finished process."""
 
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, "PEGBOARD_LOG_DIR": str(tmp_path / "logs"), **(env or {})}
         return subprocess.run(
             [pegboard_executable(), *args],

@@ -46,34 +46,43 @@ def _write(folder: Path, code: str) -> None:
 
 
 def test_kit_rejects_a_manifest_that_imports_torch(broken_pack: Path) -> None:
-    _write(broken_pack, """
+    _write(
+        broken_pack,
+        """
         import torch
         from pegboard.plugin import Plugin
         plugin = Plugin(api=1)
-    """)
+    """,
+    )
     with pytest.raises(AssertionError, match="imports torch"):
         kit.check_manifest("broken_pack:plugin")
 
 
 def test_kit_rejects_a_class_that_is_not_a_model(broken_pack: Path) -> None:
-    _write(broken_pack, """
+    _write(
+        broken_pack,
+        """
         from pegboard.plugin import Plugin
         plugin = Plugin(api=1, models={"net": "collections:OrderedDict"})
-    """)
-    with pytest.raises(AssertionError, match="not a subclass of pegboard.model.Model"):
+    """,
+    )
+    with pytest.raises(AssertionError, match=r"not a subclass of pegboard\.model\.Model"):
         kit.check_manifest("broken_pack:plugin")
 
 
 def test_kit_rejects_an_unsupported_api(broken_pack: Path) -> None:
-    _write(broken_pack, """
+    _write(
+        broken_pack,
+        """
         from pegboard.plugin import Plugin
         plugin = Plugin(api=99)
-    """)
+    """,
+    )
     with pytest.raises(AssertionError, match="plugin API 99"):
         kit.check_manifest("broken_pack:plugin")
 
 
 def test_kit_rejects_something_that_is_not_a_manifest(broken_pack: Path) -> None:
     _write(broken_pack, "plugin = {'api': 1}\n")
-    with pytest.raises(AssertionError, match="not a pegboard.plugin.Plugin"):
+    with pytest.raises(AssertionError, match=r"not a pegboard\.plugin\.Plugin"):
         kit.check_manifest("broken_pack:plugin")

@@ -11,12 +11,22 @@ TRAINER = "pytorch_lightning.Trainer"
 
 
 def test_valid_values_pass() -> None:
-    check_node({"_target_": TRAINER, "max_epochs": 3, "precision": "bf16-mixed",
-                "gradient_clip_val": None, "devices": [0]}, "trainer")
+    check_node(
+        {
+            "_target_": TRAINER,
+            "max_epochs": 3,
+            "precision": "bf16-mixed",
+            "gradient_clip_val": None,
+            "devices": [0],
+        },
+        "trainer",
+    )
 
 
 def test_wrong_type_names_key_expected_type_and_value() -> None:
-    with pytest.raises(ConfigError, match=r"trainer.max_epochs='abc': expected int or None, got str"):
+    with pytest.raises(
+        ConfigError, match=r"trainer.max_epochs='abc': expected int or None, got str"
+    ):
         check_node({"_target_": TRAINER, "max_epochs": "abc"}, "trainer")
 
 
@@ -27,7 +37,9 @@ def test_int_is_accepted_where_float_is_expected_but_not_bool_for_int() -> None:
 
 
 def test_unknown_argument_suggests_the_closest() -> None:
-    with pytest.raises(ConfigError, match=r"trainer.max_epoch is not an argument .* trainer.max_epochs\?"):
+    with pytest.raises(
+        ConfigError, match=r"trainer.max_epoch is not an argument .* trainer.max_epochs\?"
+    ):
         check_node({"_target_": TRAINER, "max_epoch": 3}, "trainer")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from importlib.metadata import EntryPoint, distributions
 from collections.abc import Callable, Iterator
+from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,12 @@ def pack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root.mkdir()
 
     def entry_points_here(group: str) -> list[EntryPoint]:
-        return [ep for dist in distributions(path=[str(root)]) for ep in dist.entry_points
-                if ep.group == group]
+        return [
+            ep
+            for dist in distributions(path=[str(root)])
+            for ep in dist.entry_points
+            if ep.group == group
+        ]
 
     monkeypatch.setattr(discovery, "entry_points", entry_points_here)
     monkeypatch.syspath_prepend(str(root))
@@ -52,7 +56,9 @@ def pack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield root
     discover.cache_clear()
     for name in set(sys.modules) - before:
-        if getattr(sys.modules[name], "__file__", "") and str(root) in str(sys.modules[name].__file__):
+        if getattr(sys.modules[name], "__file__", "") and str(root) in str(
+            sys.modules[name].__file__
+        ):
             del sys.modules[name]
 
 
@@ -66,29 +72,6 @@ def add_pack(pack_dir: Path) -> Callable[..., str]:
         return module
 
     return add
-
-
-#: Overrides that train the ``working_packs`` quickly and quietly.
-TINY_RUN = (
-    "model=tiny",
-    "data=tiny_images",
-    "trainer.max_epochs=1",
-    "trainer.enable_progress_bar=false",
-    "~callbacks.progress_bar",
-)
-
-
-def pegboard_command() -> list[str]:
-    """The installed ``pegboard`` script of this environment (``-m`` when not found)."""
-    script = Path(sys.executable).with_name("pegboard")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pegboard_launcher"]
-
-
-def real_packs_installed() -> bool:
-    """Whether packs other than the tests' own are installed (the everything-session)."""
-    from importlib.metadata import entry_points
-
-    return bool(entry_points(group="pegboard.plugins"))
 
 
 @pytest.fixture

@@ -9,15 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import TINY_RUN, pegboard_command, real_packs_installed
+from launcher_helpers import TINY_RUN, pegboard_command, real_packs_installed
 
 HEAVY = ("torch", "pytorch_lightning", "lightning")
 
 
 def pegboard(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     return subprocess.run(
-        [*pegboard_command(), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+        [*pegboard_command(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PEGBOARD_LOG_DIR": str(Path.cwd() / "logs"), **(env or {})},
         check=False,
     )
@@ -29,13 +32,21 @@ def heavy_modules_after(*args: str) -> list[str]:
         f"try:\n    main({list(args)!r})\nfinally:\n"
         f"    print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return [m for m in result.stdout.rsplit("HEAVY=", 1)[1].strip().split(",") if m]
 
 
 @pytest.mark.parametrize(
-    "args", [("--help",), ("plugins",), ("plugins", "--json"), ("train", "--help"),
-             ("train", "--cfg", "job", "model=tiny", "data=tiny_images")],
+    "args",
+    [
+        ("--help",),
+        ("plugins",),
+        ("plugins", "--json"),
+        ("train", "--help"),
+        ("train", "--cfg", "job", "model=tiny", "data=tiny_images"),
+    ],
 )
 def test_fast_paths_import_neither_torch_nor_lightning(working_packs, args) -> None:
     assert heavy_modules_after(*args) == []
@@ -62,7 +73,10 @@ def test_a_broken_pack_does_not_stop_the_others(working_packs, add_pack) -> None
     [
         ("model=tinny", "Unknown model option 'tinny'. Did you mean 'tiny'? Available: "),
         ("model=tinny", "tiny (acme-models)"),
-        ("trainer.max_epoch=3", "Unknown config key 'trainer.max_epoch'. Did you mean 'trainer.max_epochs'?"),
+        (
+            "trainer.max_epoch=3",
+            "Unknown config key 'trainer.max_epoch'. Did you mean 'trainer.max_epochs'?",
+        ),
         ("modle=tiny", "Unknown config key 'modle'. Did you mean 'model'?"),
         ("trainer.max_epochs=[1", "Cannot read the overrides"),
     ],
@@ -92,7 +106,8 @@ def test_project_configs_and_modules_work_without_packaging(working_packs, tmp_p
         "class MyNet(LinearClassifier):\n    pass\n"
     )
     (project / "configs" / "model" / "my_net.yaml").write_text(
-        "_target_: my_net.MyNet\ninput_shape: ${data.input_shape}\nnum_classes: ${data.num_classes}\n"
+        "_target_: my_net.MyNet\n"
+        "input_shape: ${data.input_shape}\nnum_classes: ${data.num_classes}\n"
     )
     result = pegboard("train", *TINY_RUN, "model=my_net", cwd=project)
     assert result.returncode == 0, result.stderr

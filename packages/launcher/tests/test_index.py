@@ -12,7 +12,9 @@ from pegboard_launcher.index import CORE, PROJECT, build_index, check_collisions
 
 
 def test_options_are_attributed_to_their_provider(add_pack) -> None:
-    add_pack("acme-models", configs={"model/net.yaml": "a: 1\n", "experiment/vision/long.yaml": "b: 2\n"})
+    add_pack(
+        "acme-models", configs={"model/net.yaml": "a: 1\n", "experiment/vision/long.yaml": "b: 2\n"}
+    )
     index = build_index(discover())
     assert index.options("model") == {"net": ["acme-models"]}
     assert index.options("experiment") == {"vision/long": ["acme-models"]}
@@ -30,7 +32,9 @@ def test_same_option_in_two_packs_is_an_error_naming_both(add_pack, order) -> No
 
 def test_pack_option_colliding_with_core_is_an_error(add_pack) -> None:
     add_pack("rogue-pack", configs={"trainer/default.yaml": "a: 1\n"})
-    with pytest.raises(PluginError, match="trainer/default.yaml is shipped by both pegboard-core and rogue-pack"):
+    with pytest.raises(
+        PluginError, match=r"trainer/default\.yaml is shipped by both pegboard-core and rogue-pack"
+    ):
         check_collisions(build_index(discover()))
 
 

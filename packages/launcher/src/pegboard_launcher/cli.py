@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 from pegboard.errors import PegboardError
 from pegboard.runner.app import COMMANDS
-
 from pegboard_launcher import completion
 from pegboard_launcher.discovery import discover
 from pegboard_launcher.errors import EXIT_CONFIG, report_error, run_reporting_errors
@@ -30,8 +29,11 @@ def prepare() -> OptionIndex:
 
     discovery = discover()
     for problem in discovery.broken:
-        print(f"pegboard: warning: pack {problem.name} {problem.version} is not loaded: "
-              f"{problem.reason}", file=sys.stderr)
+        print(
+            f"pegboard: warning: pack {problem.name} {problem.version} is not loaded: "
+            f"{problem.reason}",
+            file=sys.stderr,
+        )
     index = build_index(discovery)
     check_collisions(index)
     set_pack_versions(discovery.versions())
@@ -56,7 +58,9 @@ def _run(command: str, argv: list[str]) -> int:
 def _plugins(argv: list[str]) -> int:
     unknown = [arg for arg in argv if arg != "--json"]
     if unknown:
-        return report_error(f"pegboard plugins: unknown argument {unknown[0]!r}; use --json or nothing")
+        return report_error(
+            f"pegboard plugins: unknown argument {unknown[0]!r}; use --json or nothing"
+        )
     discovery = discover()
     data = plugins_data(discovery, build_index(discovery))
     print(plugins_json(data) if "--json" in argv else plugins_text(data), end="")

@@ -32,6 +32,8 @@ def run(argv: list[str]) -> int:
     command = words[1] if query and words[1] in COMMANDS else next(iter(COMMANDS))
     if query:
         # Hydra strips the program name; drop the command word so it sees only overrides.
-        os.environ["COMP_LINE"] = " ".join([words[0], *words[2:]]) + (" " if line.endswith(" ") else "")
+        os.environ["COMP_LINE"] = " ".join([words[0], *words[2:]]) + (
+            " " if line.endswith(" ") else ""
+        )
     run_command(command, ["--shell-completion", *argv])
     return 0

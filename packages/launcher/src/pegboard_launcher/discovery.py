@@ -7,7 +7,13 @@ import os
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
-from pegboard.plugin import ENTRY_POINT_GROUP, SUPPORTED_API_VERSIONS, Plugin, config_options, load_object
+from pegboard.plugin import (
+    ENTRY_POINT_GROUP,
+    SUPPORTED_API_VERSIONS,
+    Plugin,
+    config_options,
+    load_object,
+)
 
 #: Comma-separated pack names (entry-point or distribution names) that are never loaded.
 DISABLE_ENV = "PEGBOARD_DISABLE_PLUGINS"
@@ -86,22 +92,35 @@ def _dist_identity(ep: EntryPoint) -> tuple[str, str]:
 def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
     try:
         manifest = load_object(ep.value)
-    except Exception as error:  # noqa: BLE001 - a broken pack must not break the others
-        return Problem(name, version, ep.name, f"its manifest {ep.value} failed to load: "
-                       f"{type(error).__name__}: {error}")
+    except Exception as error:
+        return Problem(
+            name,
+            version,
+            ep.name,
+            f"its manifest {ep.value} failed to load: {type(error).__name__}: {error}",
+        )
     if not isinstance(manifest, Plugin):
-        return Problem(name, version, ep.name,
-                       f"{ep.value} is a {type(manifest).__name__}, not a pegboard.plugin.Plugin")
+        return Problem(
+            name,
+            version,
+            ep.name,
+            f"{ep.value} is a {type(manifest).__name__}, not a pegboard.plugin.Plugin",
+        )
     if manifest.api not in SUPPORTED_API_VERSIONS:
-        return Problem(name, version, ep.name,
-                       f"built for plugin API {manifest.api}, but this pegboard-core supports "
-                       f"API {', '.join(map(str, sorted(SUPPORTED_API_VERSIONS)))}",
-                       kind="incompatible")
+        return Problem(
+            name,
+            version,
+            ep.name,
+            f"built for plugin API {manifest.api}, but this pegboard-core supports "
+            f"API {', '.join(map(str, sorted(SUPPORTED_API_VERSIONS)))}",
+            kind="incompatible",
+        )
     try:
         options = config_options(manifest.configs) if manifest.configs else {}
-    except Exception as error:  # noqa: BLE001
-        return Problem(name, version, ep.name,
-                       f"its config package {manifest.configs} cannot be read: {error}")
+    except Exception as error:
+        return Problem(
+            name, version, ep.name, f"its config package {manifest.configs} cannot be read: {error}"
+        )
     return Pack(name, version, ep.name, manifest, options)
 
 
@@ -115,7 +134,9 @@ def discover() -> Discovery:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         name, version = _dist_identity(ep)
         if ep.name in disabled or name in disabled:
-            skipped.append(Problem(name, version, ep.name, f"disabled by {DISABLE_ENV}", "disabled"))
+            skipped.append(
+                Problem(name, version, ep.name, f"disabled by {DISABLE_ENV}", "disabled")
+            )
             continue
         result = _load(ep, name, version)
         if isinstance(result, Pack):

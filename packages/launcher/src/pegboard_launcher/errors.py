@@ -37,11 +37,14 @@ def unknown_option(group: str, option: str, index: OptionIndex) -> str:
         provider = FIRST_PARTY_PROVIDERS.get(group)
         install = (
             f" Install a pack that provides it, for example: pip install {provider}"
-            if provider else " Install a pack that provides it, or add configs/" f"{group}/{option}.yaml"
+            if provider
+            else f" Install a pack that provides it, or add configs/{group}/{option}.yaml"
         )
         return f"No '{group}' options are installed, so {group}={option} cannot be used.{install}"
     listing = ", ".join(f"{name} ({sources[0]})" for name, sources in options.items())
-    return f"Unknown {group} option '{option}'.{_closest(option, list(options))} Available: {listing}"
+    return (
+        f"Unknown {group} option '{option}'.{_closest(option, list(options))} Available: {listing}"
+    )
 
 
 def _config_keys(key: str, argv: Sequence[str], config_name: str) -> list[str]:
@@ -52,20 +55,23 @@ def _config_keys(key: str, argv: Sequence[str], config_name: str) -> list[str]:
 
     from pegboard.runner.app import CONFIG_MODULE
 
-    kept = [arg for arg in argv if "=" in arg and not arg.startswith("-") and
-            not arg.lstrip("+~").startswith(key + "=")]
+    kept = [
+        arg
+        for arg in argv
+        if "=" in arg and not arg.startswith("-") and not arg.lstrip("+~").startswith(key + "=")
+    ]
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(CONFIG_MODULE, version_base=None):
             cfg = compose(config_name, overrides=kept)
-    except Exception:  # noqa: BLE001 - suggestions are a courtesy; the error stands without them
+    except Exception:
         return []
     parent, _, _ = key.rpartition(".")
     node = OmegaConf.select(cfg, parent) if parent else cfg
     if not isinstance(node, DictConfig):
         return []
     prefix = f"{parent}." if parent else ""
-    return [prefix + str(name) for name in node.keys()]
+    return [prefix + str(name) for name in node]
 
 
 def unknown_key(
@@ -89,9 +95,7 @@ def unknown_key(
     )
 
 
-def explain(
-    error: BaseException, argv: Sequence[str], config_name: str, index: OptionIndex
-) -> str:
+def explain(error: BaseException, argv: Sequence[str], config_name: str, index: OptionIndex) -> str:
     """A short message for a Hydra or pegboard configuration error.
 
     Args:
@@ -109,11 +113,15 @@ def explain(
             return unknown_option(group, option, index)
     if (found := _OVERRIDE.search(text)) is not None:
         key = found.group(1)
-        typed = next((arg.lstrip("+~") for arg in argv if arg.lstrip("+~").startswith(key + "=")), key)
+        typed = next(
+            (arg.lstrip("+~") for arg in argv if arg.lstrip("+~").startswith(key + "=")), key
+        )
         return unknown_key(key, typed, argv, config_name, index)
     if isinstance(error, OverrideParseException):
-        return (f"Cannot read the overrides: {text.splitlines()[0]}. Write them as "
-                "key=value, group=option or +key=value; quote values with spaces or brackets.")
+        return (
+            f"Cannot read the overrides: {text.splitlines()[0]}. Write them as "
+            "key=value, group=option or +key=value; quote values with spaces or brackets."
+        )
     return text.split("\nConfig search path:")[0].strip()
 
 
@@ -150,7 +158,12 @@ def run_reporting_errors(
     except KeyboardInterrupt:
         print("pegboard: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (PegboardError, ConfigCompositionException, HydraException, OmegaConfBaseException) as error:
+    except (
+        PegboardError,
+        ConfigCompositionException,
+        HydraException,
+        OmegaConfBaseException,
+    ) as error:
         if os.environ.get(TRACEBACK_ENV) == "1":
             raise
         if isinstance(error, PegboardError):

@@ -6,9 +6,8 @@ from importlib.resources import files
 
 from omegaconf import OmegaConf
 
-from pegboard_launcher.index import OptionIndex
-
 from pegboard.runner.app import COMMANDS
+from pegboard_launcher.index import OptionIndex
 
 PLUGINS_SUMMARY = "List the installed packs and what they provide (--json for scripts)."
 
@@ -32,7 +31,8 @@ def main_help() -> str:
         "usage: pegboard COMMAND [OVERRIDES...]\n\n"
         "Train, evaluate and ship Lightning models from Hydra configs and installed packs.\n\n"
         f"Commands:\n{commands}\n\n"
-        "Options:\n  -h, --help     show this help (pegboard COMMAND --help for a command's groups)\n"
+        "Options:\n"
+        "  -h, --help     show this help (pegboard COMMAND --help for a command's groups)\n"
         "  --version      show the versions of pegboard and the installed packs\n\n"
         "Example:\n  pegboard train model=mlp data=digits trainer.max_epochs=3 seed=1\n"
     )
@@ -40,12 +40,12 @@ def main_help() -> str:
 
 def _defaults(command: str) -> dict[str, str]:
     text = (files("pegboard.conf") / f"{COMMANDS[command].config}.yaml").read_text()
+    primary = OmegaConf.to_container(OmegaConf.create(text))
+    assert isinstance(primary, dict)
     chosen: dict[str, str] = {}
-    for entry in OmegaConf.create(text).get("defaults", []):
-        if hasattr(entry, "items"):
-            for group, option in entry.items():
-                if option is not None:
-                    chosen[str(group)] = str(option)
+    for entry in primary.get("defaults", []):
+        if isinstance(entry, dict):
+            chosen.update({str(group): str(option) for group, option in entry.items() if option})
     return chosen
 
 
@@ -72,10 +72,16 @@ def command_help(command: str, index: OptionIndex) -> str:
         width = max(len(option) for option in options) + 2
         for option, sources in options.items():
             mark = "*" if defaults.get(group) == option else " "
-            origin = sources[0] + (f" (shadows {', '.join(sources[1:])})" if len(sources) > 1 else "")
+            origin = sources[0] + (
+                f" (shadows {', '.join(sources[1:])})" if len(sources) > 1 else ""
+            )
             lines.append(f"    {option + ' ' + mark:<{width}} {origin}")
     missing = [group for group in defaults if group not in index.providers]
     for group in missing:
         lines.append(f"  {group}: (no option installed; the default is {defaults[group]})")
-    lines += ["", HYDRA_FLAGS, f"Example:\n  pegboard {command} model=mlp trainer.max_epochs=3 seed=1"]
+    lines += [
+        "",
+        HYDRA_FLAGS,
+        f"Example:\n  pegboard {command} model=mlp trainer.max_epochs=3 seed=1",
+    ]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from pegboard.errors import PluginError
 from pegboard.plugin import config_options
-
 from pegboard_launcher.discovery import Discovery
 
 CORE = "pegboard-core"

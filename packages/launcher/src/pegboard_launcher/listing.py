@@ -31,8 +31,13 @@ def plugins_data(discovery: Discovery, index: OptionIndex) -> dict[str, Any]:
             for pack in discovery.packs
         ],
         "problems": [
-            {"name": p.name, "version": p.version, "entry_point": p.entry_point,
-             "kind": p.kind, "reason": p.reason}
+            {
+                "name": p.name,
+                "version": p.version,
+                "entry_point": p.entry_point,
+                "kind": p.kind,
+                "reason": p.reason,
+            }
             for p in (*discovery.broken, *discovery.skipped)
         ],
         "shadowed": [
@@ -54,8 +59,10 @@ def plugins_text(data: dict[str, Any]) -> str:
         lines.append("No pegboard packs are installed. Install one, for example:")
         lines.append("  pip install pegboard-models-vision pegboard-data-vision")
     for pack in data["packs"]:
-        lines.append(f"{pack['name']} {pack['version']}  (plugin API {pack['api']}, "
-                     f"entry point {pack['entry_point']})")
+        lines.append(
+            f"{pack['name']} {pack['version']}  (plugin API {pack['api']}, "
+            f"entry point {pack['entry_point']})"
+        )
         lines.append(f"  configs: {pack['configs'] or '-'}")
         for group, options in pack["options"].items():
             lines.append(f"    {group}: {', '.join(options)}")
@@ -63,14 +70,20 @@ def plugins_text(data: dict[str, Any]) -> str:
             if pack[kind]:
                 lines.append(f"  {kind}:")
                 width = max(len(name) for name in pack[kind])
-                lines.extend(f"    {name:<{width}}  {target}" for name, target in pack[kind].items())
+                lines.extend(
+                    f"    {name:<{width}}  {target}" for name, target in pack[kind].items()
+                )
         lines.append("")
     for problem in data["problems"]:
-        lines.append(f"{problem['kind'].upper()}: {problem['name']} {problem['version']}: "
-                     f"{problem['reason']}")
+        lines.append(
+            f"{problem['kind'].upper()}: {problem['name']} {problem['version']}: "
+            f"{problem['reason']}"
+        )
     for shadow in data["shadowed"]:
-        lines.append(f"SHADOWED: {shadow['group']}/{shadow['option']} from project configs/ "
-                     f"replaces the one from {', '.join(shadow['shadows'])}")
+        lines.append(
+            f"SHADOWED: {shadow['group']}/{shadow['option']} from project configs/ "
+            f"replaces the one from {', '.join(shadow['shadows'])}"
+        )
     for collision in data["collisions"]:
         lines.append(f"CONFLICT: {collision}")
     return "\n".join(lines).rstrip() + "\n"

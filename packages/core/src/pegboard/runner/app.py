@@ -31,9 +31,22 @@ def _train_task(cfg: Any) -> Any:
     return train(cfg)
 
 
+def _model_info_task(cfg: Any) -> Any:
+    from pegboard.runner.model_info import show_model_info
+
+    return show_model_info(cfg)
+
+
 #: Every runner command by name. The launcher offers each as ``pegboard <name>``.
 COMMANDS: dict[str, Command] = {
-    "train": Command("Train a model, test its best checkpoint, report the metrics.", _train_task, "train"),
+    "train": Command(
+        "Train a model, test its best checkpoint, report the metrics.", _train_task, "train"
+    ),
+    "model-info": Command(
+        "Show a model's parameter count and forward FLOPs for the data's input shape.",
+        _model_info_task,
+        "model-info",
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""What a run records about itself: resolved config and pack versions, on disk and in checkpoints."""
+"""What a run records about itself: the resolved config and the pack versions."""
 
 from __future__ import annotations
 

@@ -22,13 +22,26 @@ from pegboard.runtime import pack_versions
 log = logging.getLogger(__name__)
 
 
+def resolve(cfg: DictConfig) -> dict[str, Any]:
+    """The config with every interpolation resolved, as plain dicts and lists.
+
+    Args:
+        cfg: A composed config node.
+    """
+    container = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(container, dict)
+    return {str(key): value for key, value in container.items()}
+
+
 def _named_nodes(cfg: DictConfig, group: str) -> dict[str, Any]:
     node = cfg.get(group)
     if node is None:
         return {}
-    container = OmegaConf.to_container(node, resolve=True)
-    assert isinstance(container, dict)
-    return {name: sub for name, sub in container.items() if isinstance(sub, dict) and "_target_" in sub}
+    return {
+        name: sub
+        for name, sub in resolve(node).items()
+        if isinstance(sub, dict) and "_target_" in sub
+    }
 
 
 def _build(node: Mapping[str, Any], path: str, **extra: Any) -> Any:
@@ -38,7 +51,9 @@ def _build(node: Mapping[str, Any], path: str, **extra: Any) -> Any:
         return instantiate(node, _convert_="all", **extra)
     except Exception as error:
         cause = error.__cause__ or error
-        raise ConfigError(f"could not build {path} ({node.get('_target_')}): {cause}") from error
+        raise ConfigError(
+            f"could not build {path} ({node.get('_target_')}): {type(cause).__name__}: {cause}"
+        ) from error
 
 
 def _write_run_files(run_dir: Path, config: dict[str, Any], packs: Mapping[str, str]) -> None:
@@ -82,8 +97,7 @@ def train(cfg: DictConfig) -> float | None:
 
 
 def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
-    resolved = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(resolved, dict)
+    resolved = resolve(cfg)
     packs = pack_versions()
     _write_run_files(run_dir, resolved, packs)
 
@@ -138,4 +152,3 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     if is_launching_process():
         (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
     return metrics
-

@@ -82,8 +82,10 @@ def _signature_of(target: Any) -> tuple[dict[str, inspect.Parameter], dict[str, 
         return {}, {}, True
     try:
         hints = typing.get_type_hints(func)
-    except Exception:  # noqa: BLE001 - unresolvable forward refs: check what we can
-        hints = {k: v for k, v in getattr(func, "__annotations__", {}).items() if not isinstance(v, str)}
+    except Exception:
+        hints = {
+            k: v for k, v in getattr(func, "__annotations__", {}).items() if not isinstance(v, str)
+        }
     takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     return params, hints, takes_kwargs
 
@@ -108,7 +110,7 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
         return
     try:
         target = get_object(target_name)
-    except Exception as error:  # noqa: BLE001 - any import failure is a config problem here
+    except Exception as error:
         raise ConfigError(f"{path}._target_={target_name!r} cannot be imported: {error}") from error
     params, hints, takes_kwargs = _signature_of(target)
     if not params:

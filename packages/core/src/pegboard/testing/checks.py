@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pegboard.plugin import SUPPORTED_API_VERSIONS, Plugin, config_options as _package_options, load_object
+from pegboard.plugin import (
+    SUPPORTED_API_VERSIONS,
+    Plugin,
+    load_object,
+)
+from pegboard.plugin import (
+    config_options as _package_options,
+)
 from pegboard.testing.compose import KIT_CONFIGS, compose_config
 
 HEAVY_MODULES = ("torch", "pytorch_lightning", "lightning")
@@ -79,7 +86,8 @@ def check_manifest(plugin: str) -> None:
         for name, target in getattr(manifest, kind).items():
             obj = load_object(target)
             assert isinstance(obj, type) and issubclass(obj, base), (
-                f"{kind}[{name!r}] = {target} is not a subclass of {base.__module__}.{base.__name__}"
+                f"{kind}[{name!r}] = {target} is not a subclass of "
+                f"{base.__module__}.{base.__name__}"
             )
 
 
@@ -105,7 +113,7 @@ def check_configs_compose(plugin: str, tmp_path: Path, overrides: Sequence[str] 
             try:
                 with compose_config([*chosen.values(), *overrides], packages, tmp_path) as cfg:
                     OmegaConf.to_container(cfg, resolve=True)
-            except Exception as error:  # noqa: BLE001 - report any composition failure
+            except Exception as error:
                 raise AssertionError(f"{group}={option} does not compose: {error}") from error
 
 
@@ -164,8 +172,13 @@ def check_model(
     assert manifest.configs is not None, f"{plugin} ships no configs"
     shape = "[" + ",".join(str(d) for d in input_shape) + "]"
     with compose_config(
-        [f"model={option}", "data=kit_images", f"data.input_shape={shape}",
-         f"data.num_classes={num_classes}", *overrides],
+        [
+            f"model={option}",
+            "data=kit_images",
+            f"data.input_shape={shape}",
+            f"data.num_classes={num_classes}",
+            *overrides,
+        ],
         list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
         tmp_path,
     ) as cfg:

@@ -1,0 +1,152 @@
+"""Test each pegboard package on its own, all of them together, editable, and as wheels.
+
+Every session installs the packages as users do (built, not editable, unless the
+session is about editable installs), with the versions pinned in constraints.txt.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = ("core", "launcher", "models-vision", "data-vision")
+CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
+IMPORT_NAMES = {
+    "core": "pegboard",
+    "launcher": "pegboard_launcher",
+    "models-vision": "pegboard_models_vision",
+    "data-vision": "pegboard_data_vision",
+}
+
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "core",
+    "launcher",
+    "models_vision",
+    "data_vision",
+    "integration",
+    "editable",
+    "build",
+]
+nox.options.error_on_external_run = True
+
+
+def install(session: nox.Session, *packages: str, editable: bool = False) -> None:
+    """Install local packages (with their test extra) and pytest, pinned by constraints.txt."""
+    targets: list[str] = []
+    for package in packages:
+        path = f"{ROOT / 'packages' / package}[test]"
+        targets += ["-e", path] if editable else [path]
+    session.install(*CONSTRAINTS, *targets)
+    # Import smoke check: the installed build, not the checkout, must import.
+    modules = ", ".join(IMPORT_NAMES[package] for package in packages)
+    session.run("python", "-c", f"import {modules}")
+
+
+def pytest(session: nox.Session, *paths: str) -> None:
+    """Run pytest on ``paths`` (each on its own, so same-named test files never clash)."""
+    for path in paths:
+        session.run("pytest", "-q", "-p", "no:cacheprovider", str(ROOT / path), *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    session.install(*CONSTRAINTS, "ruff")
+    session.run("ruff", "check", str(ROOT))
+    session.run("ruff", "format", "--check", str(ROOT))
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy on core and the launcher, the packages third parties code against."""
+    install(session, "core", "launcher")
+    session.install(*CONSTRAINTS, "mypy")
+    session.run(
+        "mypy",
+        "--config-file",
+        str(ROOT / "mypy.ini"),
+        str(ROOT / "packages/core/src/pegboard"),
+        str(ROOT / "packages/launcher/src/pegboard_launcher"),
+    )
+
+
+@nox.session
+def core(session: nox.Session) -> None:
+    """pegboard-core alone: interfaces, runner, conformance kit."""
+    install(session, "core")
+    pytest(session, "packages/core/tests")
+
+
+@nox.session
+def launcher(session: nox.Session) -> None:
+    """Core and the launcher, no packs: discovery, errors, the command."""
+    install(session, "core", "launcher")
+    pytest(session, "packages/launcher/tests")
+
+
+@nox.session(name="models_vision")
+def models_vision(session: nox.Session) -> None:
+    """The model pack with core only: no launcher, no data pack."""
+    install(session, "core", "models-vision")
+    pytest(session, "packages/models-vision/tests")
+
+
+@nox.session(name="data_vision")
+def data_vision(session: nox.Session) -> None:
+    """The data pack with core only: no launcher, no model pack."""
+    install(session, "core", "data-vision")
+    pytest(session, "packages/data-vision/tests")
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Everything installed: core and launcher tests beside the packs, and end-to-end runs."""
+    install(session, *PACKAGES)
+    pytest(session, "packages/core/tests", "packages/launcher/tests", "tests/e2e")
+
+
+@nox.session
+def editable(session: nox.Session) -> None:
+    """Editable (PEP 660) installs: discovery and training must work the same."""
+    install(session, *PACKAGES, editable=True)
+    pytest(session, "tests/editable")
+
+
+def _check_wheel(wheel: Path, source: Path) -> None:
+    """Every config file and config package marker of ``source`` must be in ``wheel``."""
+    expected = {
+        path.relative_to(source).as_posix()
+        for path in source.rglob("*")
+        if path.suffix in (".yaml", ".yml") or (path.name == "__init__.py" and "conf" in path.parts)
+    }
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = set(archive.namelist())
+    missing = sorted(expected - shipped)
+    if not expected or missing:
+        raise RuntimeError(f"{wheel.name} lacks config files: {missing or 'none found in source'}")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build every package's sdist and wheel on its own; check the configs are in the wheel."""
+    session.install(*CONSTRAINTS, "build")
+    for package in PACKAGES:
+        folder = ROOT / "packages" / package
+        out = Path(session.create_tmp()) / package
+        session.run("python", "-m", "build", "--outdir", str(out), str(folder))
+        (wheel,) = out.glob("*.whl")
+        _check_wheel(wheel, folder / "src")
+        session.log(f"{wheel.name}: every config file is inside")
+
+
+@nox.session
+def benchmarks(session: nox.Session) -> None:
+    """Speed figures (not run by default): startup, discovery, data pipeline, model steps."""
+    install(session, *PACKAGES)
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        session.run("python", str(script), *session.posargs)
