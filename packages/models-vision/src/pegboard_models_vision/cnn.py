@@ -31,6 +31,9 @@ class CNN(ClassificationModel):
         stages: Number of stages (resolution halves after each but the last).
         dropout: Dropout before the classifier.
         label_smoothing: See ``ClassificationModel``.
+        ema_decay: See ``ClassificationModel``.
+        channels_last: See ``ClassificationModel``.
+        compile: See ``ClassificationModel``.
         optimizer: See ``pegboard.Model``.
         scheduler: See ``pegboard.Model``.
     """
@@ -43,13 +46,26 @@ class CNN(ClassificationModel):
         stages: int = 2,
         dropout: float = 0.1,
         label_smoothing: float = 0.0,
+        ema_decay: float | None = None,
+        channels_last: bool = False,
+        compile: bool = False,
         optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
     ) -> None:
-        super().__init__(num_classes, label_smoothing, optimizer, scheduler)
+        super().__init__(
+            num_classes,
+            label_smoothing,
+            optimizer,
+            scheduler,
+            ema_decay=ema_decay,
+            channels_last=channels_last,
+            compile=compile,
+        )
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         if len(input_shape) != 3:
-            raise ValueError(f"CNN expects [channels, height, width] inputs, got {list(input_shape)}")
+            raise ValueError(
+                f"CNN expects [channels, height, width] inputs, got {list(input_shape)}"
+            )
         if stages < 1:
             raise ValueError(f"stages must be at least 1, got {stages}")
         layers: list[nn.Module] = []
@@ -60,5 +76,10 @@ class CNN(ClassificationModel):
             if stage < stages - 1:
                 layers.append(nn.MaxPool2d(2))
             channels = out
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, num_classes)]
+        layers += [
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(channels, num_classes),
+        ]
         self.net = nn.Sequential(*layers)

@@ -20,6 +20,9 @@ class MLP(ClassificationModel):
         hidden_sizes: Width of each hidden layer.
         dropout: Dropout probability after each hidden layer.
         label_smoothing: See ``ClassificationModel``.
+        ema_decay: See ``ClassificationModel``.
+        channels_last: See ``ClassificationModel``.
+        compile: See ``ClassificationModel``.
         optimizer: See ``pegboard.Model``.
         scheduler: See ``pegboard.Model``.
     """
@@ -31,10 +34,21 @@ class MLP(ClassificationModel):
         hidden_sizes: Sequence[int] = (256, 128),
         dropout: float = 0.1,
         label_smoothing: float = 0.0,
+        ema_decay: float | None = None,
+        channels_last: bool = False,
+        compile: bool = False,
         optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
     ) -> None:
-        super().__init__(num_classes, label_smoothing, optimizer, scheduler)
+        super().__init__(
+            num_classes,
+            label_smoothing,
+            optimizer,
+            scheduler,
+            ema_decay=ema_decay,
+            channels_last=channels_last,
+            compile=compile,
+        )
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(input_shape)

@@ -1,0 +1,184 @@
+"""Export a model to TorchScript or ONNX, and prove the file reloads and answers the same.
+
+These helpers take any ``torch.nn.Module`` (a ``pegboard.Model`` or a bare network) and
+an example batch. Each writes the artifact, loads it back with the runtime that will
+serve it (``torch.jit.load``, ``onnxruntime``) and compares its outputs with the model's
+on the example, so a broken export fails here and not in production. They know nothing
+of configs or the command line: ``pegboard export`` and scripts build on them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+from torch import nn
+
+#: Default tolerances of the output comparison: exports reorder float operations.
+RTOL = 1e-4
+ATOL = 1e-5
+
+ONNX_HINT = "pip install onnx onnxruntime onnxscript"
+
+
+class ExportError(RuntimeError):
+    """An export failed, or its artifact does not reproduce the model's outputs."""
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    # Exports capture inference behaviour (BatchNorm statistics, no dropout); the model
+    # goes back to the mode it was in afterwards.
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def _compare(
+    name: str, expected: torch.Tensor, actual: torch.Tensor, rtol: float, atol: float
+) -> None:
+    if expected.shape != actual.shape:
+        raise ExportError(
+            f"{name} outputs shape {tuple(actual.shape)}, the model {tuple(expected.shape)}"
+        )
+    if not torch.allclose(expected, actual, rtol=rtol, atol=atol):
+        worst = (expected - actual).abs().max().item()
+        raise ExportError(
+            f"{name} outputs differ from the model's by up to {worst:.3g} "
+            f"(rtol={rtol}, atol={atol})"
+        )
+
+
+def export_torchscript(
+    model: nn.Module,
+    example: torch.Tensor,
+    path: str | Path,
+    method: str = "trace",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> Path:
+    """Save ``model`` as TorchScript, reload it and check it matches on ``example``.
+
+    Args:
+        model: The module to export; exported in eval mode.
+        example: An example input batch (it fixes nothing but is traced through).
+        path: Where to write the ``.pt`` file.
+        method: ``"trace"`` records the operations run on ``example`` (any feed-forward
+            network); ``"script"`` compiles the Python code, keeping control flow, and
+            fails on code TorchScript cannot read.
+        rtol: Relative tolerance of the output check.
+        atol: Absolute tolerance of the output check.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ExportError: The export failed or the reloaded module answers differently.
+    """
+    if method not in ("trace", "script"):
+        raise ValueError(f"method must be 'trace' or 'script', got {method!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _eval_mode(model), torch.no_grad():
+        expected = model(example)
+        try:
+            with warnings.catch_warnings():
+                # Tracing warns about every Python-level branch; the output check below
+                # is what tells whether the trace is faithful.
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                scripted = (
+                    torch.jit.trace(model, example)
+                    if method == "trace"
+                    else torch.jit.script(model)
+                )
+            torch.jit.save(scripted, str(path))
+        except Exception as error:
+            raise ExportError(
+                f"TorchScript {method} of {type(model).__name__} failed: {error}"
+            ) from error
+        reloaded = torch.jit.load(str(path), map_location=example.device)
+        _compare("the TorchScript module", expected, reloaded(example), rtol, atol)
+    return path
+
+
+def _onnx_runtime() -> object:
+    try:
+        import onnx  # noqa: F401 - needed by the exporter itself
+        import onnxruntime
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            f"ONNX export needs onnx and onnxruntime ({error}); {ONNX_HINT}"
+        ) from error
+    return onnxruntime
+
+
+def export_onnx(
+    model: nn.Module,
+    example: torch.Tensor,
+    path: str | Path,
+    dynamic_batch: bool = True,
+    opset_version: int | None = None,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> Path:
+    """Save ``model`` as ONNX, run it in onnxruntime and check it matches on ``example``.
+
+    The graph is captured with ``torch.export`` (``torch.onnx.export(dynamo=True)``), the
+    exporter PyTorch maintains. The single input is named ``input``, the output ``output``.
+
+    Args:
+        model: The module to export; exported in eval mode.
+        example: An example input batch. With ``dynamic_batch`` its batch size must be at
+            least 2, or ``torch.export`` specialises the batch dimension to 1.
+        path: Where to write the ``.onnx`` file.
+        dynamic_batch: Let the file take any batch size.
+        opset_version: ONNX opset; ``None`` takes the exporter's default.
+        rtol: Relative tolerance of the output check.
+        atol: Absolute tolerance of the output check.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ModuleNotFoundError: onnx, onnxscript or onnxruntime is not installed.
+        ExportError: The export failed or onnxruntime answers differently.
+    """
+    onnxruntime = _onnx_runtime()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if dynamic_batch and example.shape[0] < 2:
+        raise ValueError("export_onnx with dynamic_batch needs an example batch of 2 or more")
+    dynamic_shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
+    with _eval_mode(model), torch.no_grad():
+        expected = model(example)
+        try:
+            torch.onnx.export(
+                model,
+                (example,),
+                str(path),
+                dynamo=True,
+                dynamic_shapes=dynamic_shapes,
+                input_names=["input"],
+                output_names=["output"],
+                opset_version=opset_version,
+                external_data=False,
+                verbose=False,
+            )
+        except ImportError as error:
+            raise ModuleNotFoundError(
+                f"ONNX export needs onnxscript ({error}); {ONNX_HINT}"
+            ) from error
+        except Exception as error:
+            raise ExportError(f"ONNX export of {type(model).__name__} failed: {error}") from error
+    session = onnxruntime.InferenceSession(  # type: ignore[attr-defined]
+        str(path), providers=["CPUExecutionProvider"]
+    )
+    (actual,) = session.run(None, {"input": example.detach().cpu().numpy()})
+    _compare("the ONNX model", expected.cpu(), torch.from_numpy(actual), rtol, atol)
+    return path

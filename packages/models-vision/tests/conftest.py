@@ -1,0 +1,63 @@
+"""Shared helpers: build a pack model from its config as ``pegboard train`` would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from omegaconf import OmegaConf
+
+from pegboard import testing as kit
+from pegboard.testing.compose import KIT_CONFIGS, compose_config
+
+PLUGIN = "pegboard_models_vision._plugin:plugin"
+ADAPTERS = {"timm": "timm", "torchvision": "torchvision"}
+#: Every config the pack ships, and those built from pure PyTorch (no optional extra).
+OPTIONS = kit.config_options(PLUGIN, "model")
+NATIVE = [option for option in OPTIONS if option not in ADAPTERS]
+
+
+def skip_if_extra_missing(option: str) -> None:
+    """Skip an adapter config whose library cannot be imported, saying which extra to install.
+
+    Args:
+        option: A model option.
+    """
+    if option in ADAPTERS:
+        from pegboard_models_vision.adapters import missing_extra
+
+        reason = missing_extra(ADAPTERS[option])
+        if reason:
+            pytest.skip(reason)
+
+
+@pytest.fixture
+def build_model(tmp_path: Path) -> Callable[..., Any]:
+    """Return ``build(option, input_shape, overrides)``: the model its config describes."""
+
+    def build(
+        option: str,
+        input_shape: Sequence[int] = (1, 8, 8),
+        overrides: Sequence[str] = (),
+        num_classes: int = 10,
+    ) -> Any:
+        from hydra.utils import instantiate
+
+        shape = "[" + ",".join(str(d) for d in input_shape) + "]"
+        with compose_config(
+            [
+                f"model={option}",
+                "data=kit_images",
+                f"data.input_shape={shape}",
+                f"data.num_classes={num_classes}",
+                *overrides,
+            ],
+            ["pegboard_models_vision.conf", KIT_CONFIGS],
+            tmp_path,
+        ) as cfg:
+            node = OmegaConf.to_container(cfg.model, resolve=True)
+        return instantiate(node, _convert_="all")
+
+    return build
