@@ -6,6 +6,7 @@ installed pack on each start, so it must stay cheap.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -96,31 +97,61 @@ def load_object(dotted: str) -> object:
     return obj
 
 
-def config_options(package: str) -> dict[str, list[str]]:
-    """List the Hydra config options in a config package, by group.
+def folder_options(*roots: Any) -> dict[str, list[str]]:
+    """List the Hydra config options under config folders, by group.
 
     ``model/cnn.yaml`` is option ``cnn`` of group ``model``; files in sub-folders keep
     their relative path (``experiment/vision/long.yaml`` is ``vision/long``), as Hydra
-    names them on the command line. Files at the package root are primary configs and
-    are not listed.
+    names them on the command line. Files at the root are primary configs and are not
+    listed; names starting with ``_`` or ``.`` are skipped.
+
+    Args:
+        roots: Folders: paths, or ``importlib.resources`` traversables.
+    """
+    options: dict[str, list[str]] = {}
+
+    def entries(folder: Any) -> list[tuple[str, bool, Any]]:
+        if isinstance(folder, str):
+            # os.scandir knows file types from the directory listing: no stat per file.
+            with os.scandir(folder) as listing:
+                return [(e.name, e.is_dir(), e.path) for e in listing]
+        return [(e.name, e.is_dir(), e) for e in folder.iterdir()]
+
+    def walk(folder: Any, group: str, prefix: str) -> None:
+        for name, is_dir, child in entries(folder):
+            if name.startswith(("_", ".")):
+                continue
+            if is_dir:
+                walk(child, group, f"{prefix}{name}/")
+            elif name.endswith((".yaml", ".yml")):
+                options.setdefault(group, []).append(prefix + name.rsplit(".", 1)[0])
+
+    for root in roots:
+        root = os.fspath(root) if isinstance(root, os.PathLike) else root
+        if isinstance(root, str) and not os.path.isdir(root):
+            continue
+        for name, is_dir, child in entries(root):
+            if is_dir and not name.startswith(("_", ".")):
+                walk(child, name, "")
+    return {group: sorted(set(names)) for group, names in sorted(options.items())}
+
+
+def config_options(package: str) -> dict[str, list[str]]:
+    """List the Hydra config options of a config package, by group (see ``folder_options``).
+
+    The package's folders are read without importing the package itself: discovery
+    lists every installed pack at every start.
 
     Args:
         package: Dotted name of the config package.
     """
+    import importlib.util
     from importlib.resources import files
 
-    options: dict[str, list[str]] = {}
-
-    def walk(folder: Any, group: str, prefix: str) -> None:
-        for entry in folder.iterdir():
-            name = entry.name
-            if entry.is_dir():
-                if not name.startswith(("_", ".")):
-                    walk(entry, group, f"{prefix}{name}/")
-            elif name.endswith((".yaml", ".yml")):
-                options.setdefault(group, []).append(prefix + name.rsplit(".", 1)[0])
-
-    for entry in files(package).iterdir():
-        if entry.is_dir() and not entry.name.startswith(("_", ".")):
-            walk(entry, entry.name, "")
-    return {group: sorted(names) for group, names in sorted(options.items())}
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        raise ModuleNotFoundError(f"No config package named {package!r}")
+    folders = list(spec.submodule_search_locations or ())
+    if folders and all(os.path.isdir(folder) for folder in folders):
+        return folder_options(*folders)
+    return folder_options(files(package))  # zipped or otherwise unusual installs

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pegboard.errors import PluginError
-from pegboard.plugin import config_options
+from pegboard.plugin import config_options, folder_options
 from pegboard_launcher.discovery import Discovery
 
 CORE = "pegboard-core"
@@ -21,19 +21,6 @@ HIDDEN_GROUPS = {"hydra"}
 def project_config_dir() -> Path:
     """The ``configs/`` folder of the working directory (it may not exist)."""
     return Path(os.getcwd()) / "configs"
-
-
-def _folder_options(root: Path) -> dict[str, list[str]]:
-    options: dict[str, list[str]] = {}
-    if not root.is_dir():
-        return options
-    for path in sorted(root.rglob("*.y*ml")):
-        relative = path.relative_to(root)
-        if len(relative.parts) < 2 or any(part.startswith((".", "_")) for part in relative.parts):
-            continue
-        group = relative.parts[0]
-        options.setdefault(group, []).append("/".join(relative.parts[1:]).rsplit(".", 1)[0])
-    return options
 
 
 @dataclass
@@ -111,7 +98,7 @@ def build_index(discovery: Discovery, include_project: bool = True) -> OptionInd
     """
     index = OptionIndex()
     if include_project:
-        index.add(PROJECT, _folder_options(project_config_dir()))
+        index.add(PROJECT, folder_options(project_config_dir()))
     index.add(CORE, config_options("pegboard.conf"))
     for pack in discovery.packs:
         index.add(pack.name, pack.options)

@@ -1,0 +1,78 @@
+"""Cost of plugin discovery with 100 installed packs against one, in one run.
+
+Target (issue 2): 100 packs add at most 30 ms over one pack. Each pack is a real
+distribution (dist-info with entry points, a manifest, a config package with a model
+and a data option), found through ``importlib.metadata`` like an installed wheel.
+
+    python benchmarks/discovery.py [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pegboard.testing.packs import write_pack
+
+TARGET_MS = 30.0
+PROBE = """
+import time
+start = time.perf_counter()
+from pegboard_launcher.discovery import discover
+from pegboard_launcher.index import build_index, check_collisions
+index = build_index(discover())
+check_collisions(index)
+print((time.perf_counter() - start) * 1000, len(discover().packs))
+"""
+
+
+def discovery_ms(site: Path, repeat: int) -> tuple[float, int]:
+    """Median milliseconds to discover, index and collision-check the packs in ``site``."""
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    samples, count = [], 0
+    for _ in range(repeat + 1):
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
+        samples.append(float(out[0]))
+        count = int(out[1])
+    return statistics.median(samples[1:]), count
+
+
+def make_site(root: Path, packs: int) -> Path:
+    site = root / f"site_{packs}"
+    site.mkdir()
+    for number in range(packs):
+        write_pack(
+            site,
+            f"bench-pack-{number:03d}",
+            configs={
+                f"model/bench_net_{number:03d}.yaml": "_target_: x.Net\n",
+                f"data/bench_data_{number:03d}.yaml": "_target_: x.Data\n",
+            },
+        )
+    return site
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        one, found_one = discovery_ms(make_site(Path(tmp), 1), args.repeat)
+        hundred, found_hundred = discovery_ms(make_site(Path(tmp), 100), args.repeat)
+    added = hundred - one
+    print(f"discovery with {found_one:3d} packs   {one:7.1f} ms")
+    print(f"discovery with {found_hundred:3d} packs   {hundred:7.1f} ms")
+    verdict = "ok" if added <= TARGET_MS else "SLOWER THAN TARGET"
+    print(f"added by 99 more packs   {added:7.1f} ms  (target <= {TARGET_MS:.0f} ms)  {verdict}")
+    return 0 if added <= TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
