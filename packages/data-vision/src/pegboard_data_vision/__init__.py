@@ -7,7 +7,19 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"DigitsDataModule": "pegboard_data_vision.digits"}
+_LAZY = {
+    "BatchAugment": "pegboard_data_vision.augment",
+    "CIFAR10DataModule": "pegboard_data_vision.cifar",
+    "CIFAR100DataModule": "pegboard_data_vision.cifar",
+    "DigitsDataModule": "pegboard_data_vision.digits",
+    "FashionMNISTDataModule": "pegboard_data_vision.mnist",
+    "ImageDataModule": "pegboard_data_vision.base",
+    "ImageFolderDataModule": "pegboard_data_vision.image_folder",
+    "KMNISTDataModule": "pegboard_data_vision.mnist",
+    "MNISTDataModule": "pegboard_data_vision.mnist",
+    "SVHNDataModule": "pegboard_data_vision.svhn",
+    "SyntheticDataModule": "pegboard_data_vision.synthetic",
+}
 __all__ = sorted(_LAZY)
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import torch
 
 
-def split_indices(
-    total: int, fractions: tuple[float, ...], seed: int
-) -> list[torch.Tensor]:
+def split_indices(total: int, fractions: tuple[float, ...], seed: int) -> list[torch.Tensor]:
     """Shuffle ``range(total)`` with ``seed`` and cut it into parts of the given fractions.
 
     The first part takes whatever the others leave, so no sample is lost to rounding.
