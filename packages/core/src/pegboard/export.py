@@ -1,10 +1,11 @@
 """Export a model to TorchScript or ONNX, and prove the file reloads and answers the same.
 
-These helpers take any ``torch.nn.Module`` (a ``pegboard.Model`` or a bare network) and
-an example batch. Each writes the artifact, loads it back with the runtime that will
-serve it (``torch.jit.load``, ``onnxruntime``) and compares its outputs with the model's
-on the example, so a broken export fails here and not in production. They know nothing
-of configs or the command line: ``pegboard export`` and scripts build on them.
+These helpers take any ``torch.nn.Module`` (a ``pegboard.Model``, exported through its
+``inference_network()``, or a bare network) and an example batch. Each writes the
+artifact, loads it back with the runtime that will serve it (``torch.jit.load``,
+``onnxruntime``) and compares its outputs with the model's on the example, so a broken
+export fails here and not in production. They know nothing of configs or the command
+line: ``pegboard export`` and scripts build on them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,21 @@ ONNX_HINT = "pip install onnx onnxruntime onnxscript"
 
 class ExportError(RuntimeError):
     """An export failed, or its artifact does not reproduce the model's outputs."""
+
+
+def exportable(model: nn.Module) -> nn.Module:
+    """The module to export for ``model``: its ``inference_network()`` when it has one.
+
+    A LightningModule cannot be traced by TorchScript outside a Trainer (tracing reads
+    every attribute, and ``trainer`` raises), and its training machinery does not
+    belong in a deployed file; pegboard's tasks therefore name the plain network that
+    answers in eval mode. Any other module is exported as it is.
+
+    Args:
+        model: A ``pegboard.Model`` or any ``nn.Module``.
+    """
+    network = getattr(model, "inference_network", None)
+    return network() if callable(network) else model
 
 
 @contextlib.contextmanager
@@ -66,7 +82,7 @@ def export_torchscript(
     """Save ``model`` as TorchScript, reload it and check it matches on ``example``.
 
     Args:
-        model: The module to export; exported in eval mode.
+        model: The module to export (see ``exportable``); exported in eval mode.
         example: An example input batch (it fixes nothing but is traced through).
         path: Where to write the ``.pt`` file.
         method: ``"trace"`` records the operations run on ``example`` (any feed-forward
@@ -83,6 +99,7 @@ def export_torchscript(
     """
     if method not in ("trace", "script"):
         raise ValueError(f"method must be 'trace' or 'script', got {method!r}")
+    model = exportable(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _eval_mode(model), torch.no_grad():
@@ -133,7 +150,7 @@ def export_onnx(
     exporter PyTorch maintains. The single input is named ``input``, the output ``output``.
 
     Args:
-        model: The module to export; exported in eval mode.
+        model: The module to export (see ``exportable``); exported in eval mode.
         example: An example input batch. With ``dynamic_batch`` its batch size must be at
             least 2, or ``torch.export`` specialises the batch dimension to 1.
         path: Where to write the ``.onnx`` file.
@@ -155,6 +172,7 @@ def export_onnx(
     if dynamic_batch and example.shape[0] < 2:
         raise ValueError("export_onnx with dynamic_batch needs an example batch of 2 or more")
     dynamic_shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
+    model = exportable(model)
     with _eval_mode(model), torch.no_grad():
         expected = model(example)
         try:

@@ -80,8 +80,14 @@ class BasicBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.preact = preact
+        # Pre-activation blocks (He et al. 2016b) add the raw input on identity
+        # shortcuts but project the normalised one when the shape changes.
+        self.project_from_pre = preact and (stride != 1 or in_channels != out_channels)
+        # Both orders run the same forward: pre -> branch + shortcut -> act, with the
+        # unused end an Identity, so the block stays scriptable without branches.
         if preact:
-            self.pre = nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU(inplace=True))
+            self.pre: nn.Module = nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU(inplace=True))
+            self.act: nn.Module = nn.Identity()
             self.branch = nn.Sequential(
                 nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
                 nn.BatchNorm2d(out_channels),
@@ -101,6 +107,7 @@ class BasicBlock(nn.Module):
                 conv_bn(out_channels, out_channels, 3, activation=None),
             )
             self.shortcut = shortcut(in_channels, out_channels, stride)
+            self.pre = nn.Identity()
             self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,10 +116,9 @@ class BasicBlock(nn.Module):
         Args:
             x: Feature map ``(batch, in_channels, height, width)``.
         """
-        if self.preact:
-            x = self.pre(x)
-            return self.branch(x) + self.shortcut(x)
-        return self.act(self.branch(x) + self.shortcut(x))
+        out = self.pre(x)
+        residual = self.shortcut(out if self.project_from_pre else x)
+        return self.act(self.branch(out) + residual)
 
 
 class Bottleneck(nn.Module):

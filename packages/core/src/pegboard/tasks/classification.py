@@ -85,6 +85,14 @@ class ClassificationModel(Model):
             return self.ema(x)
         return self.net(x)
 
+    def inference_network(self) -> torch.nn.Module:
+        """The plain network that ``forward`` runs in eval mode: the EMA copy or ``net``.
+
+        Export it rather than the LightningModule, which TorchScript cannot trace
+        outside a Trainer (``pegboard.export`` does this for any model offering it).
+        """
+        return self.ema.module if self.ema is not None else self.net
+
     def _ensure_ema(self) -> None:
         if self.ema_decay is not None and self.ema is None:
             self.ema = WeightEMA(self.net, self.ema_decay)
@@ -99,7 +107,9 @@ class ClassificationModel(Model):
         if self.channels_last:
             self.to(memory_format=torch.channels_last)
         if self.use_compile and self._compiled_net is None and stage == "fit":
-            self._compiled_net = torch.compile(self.net)
+            # Set past nn.Module.__setattr__, which would register the wrapper as a
+            # sub-module and save every weight twice under `_compiled_net._orig_mod`.
+            object.__setattr__(self, "_compiled_net", torch.compile(self.net))
 
     def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
         """Load weights, first creating the EMA copy when the state holds one.
