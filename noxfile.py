@@ -117,31 +117,31 @@ def editable(session: nox.Session) -> None:
     pytest(session, "tests/editable")
 
 
-def _check_wheel(wheel: Path, source: Path) -> None:
-    """Every config file and config package marker of ``source`` must be in ``wheel``."""
+def _check_wheel(wheel: Path, source: Path) -> int:
+    """Every module and config file under ``source`` must be in ``wheel``; returns the count."""
     expected = {
         path.relative_to(source).as_posix()
         for path in source.rglob("*")
-        if path.suffix in (".yaml", ".yml") or (path.name == "__init__.py" and "conf" in path.parts)
+        if path.suffix in (".py", ".yaml", ".yml") and "__pycache__" not in path.parts
     }
     with zipfile.ZipFile(wheel) as archive:
-        shipped = set(archive.namelist())
-    missing = sorted(expected - shipped)
-    if not expected or missing:
-        raise RuntimeError(f"{wheel.name} lacks config files: {missing or 'none found in source'}")
+        missing = sorted(expected - set(archive.namelist()))
+    if missing:
+        raise RuntimeError(f"{wheel.name} lacks files of its source: {missing}")
+    return sum(name.endswith((".yaml", ".yml")) for name in expected)
 
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build every package's sdist and wheel on its own; check the configs are in the wheel."""
+    """Build every package's sdist and wheel on its own; check modules and configs are inside."""
     session.install(*CONSTRAINTS, "build")
     for package in PACKAGES:
         folder = ROOT / "packages" / package
         out = Path(session.create_tmp()) / package
         session.run("python", "-m", "build", "--outdir", str(out), str(folder))
         (wheel,) = out.glob("*.whl")
-        _check_wheel(wheel, folder / "src")
-        session.log(f"{wheel.name}: every config file is inside")
+        configs = _check_wheel(wheel, folder / "src")
+        session.log(f"{wheel.name}: every module and all {configs} config files are inside")
 
 
 @nox.session

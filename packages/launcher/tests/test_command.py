@@ -128,6 +128,6 @@ def test_without_packs_plugins_says_so_and_train_names_what_to_install(pack_dir)
     assert listing.returncode == 0 and "No pegboard packs are installed" in listing.stdout
     result = pegboard("train")
     assert result.returncode == 2
-    assert "No 'model' options are installed" in result.stderr
-    assert "pip install pegboard-models-vision" in result.stderr
+    assert "No 'model' and 'data' options are installed" in result.stderr
+    assert "pip install pegboard-models-vision pegboard-data-vision" in result.stderr
     assert "Traceback" not in result.stderr

@@ -24,27 +24,36 @@ def _closest(word: str, candidates: Sequence[str]) -> str:
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
-def unknown_option(group: str, option: str, index: OptionIndex) -> str:
+def _missing_groups(config_name: str, index: OptionIndex) -> list[str]:
+    from pegboard_launcher.help import primary_defaults
+
+    return [group for group in primary_defaults(config_name) if not index.options(group)]
+
+
+def unknown_option(group: str, option: str, config_name: str, index: OptionIndex) -> str:
     """Message for ``group=option`` when no config file provides that option.
 
     Args:
         group: The config group.
         option: The option asked for.
+        config_name: The primary config (its other empty groups are named too).
         index: What is installed.
     """
     options = index.options(group)
-    if not options:
-        provider = FIRST_PARTY_PROVIDERS.get(group)
-        install = (
-            f" Install a pack that provides it, for example: pip install {provider}"
-            if provider
-            else f" Install a pack that provides it, or add configs/{group}/{option}.yaml"
-        )
-        return f"No '{group}' options are installed, so {group}={option} cannot be used.{install}"
-    listing = ", ".join(f"{name} ({sources[0]})" for name, sources in options.items())
-    return (
-        f"Unknown {group} option '{option}'.{_closest(option, list(options))} Available: {listing}"
+    if options:
+        listing = ", ".join(f"{name} ({sources[0]})" for name, sources in options.items())
+        closest = _closest(option, list(options))
+        return f"Unknown {group} option '{option}'.{closest} Available: {listing}"
+    missing = _missing_groups(config_name, index)
+    groups = missing if group in missing else [group, *missing]
+    providers = [FIRST_PARTY_PROVIDERS[name] for name in groups if name in FIRST_PARTY_PROVIDERS]
+    named = " and ".join(f"'{name}'" for name in groups)
+    install = (
+        f"pip install {' '.join(providers)}"
+        if providers
+        else f"install a pack that provides them, or add configs/{group}/{option}.yaml"
     )
+    return f"No {named} options are installed ({group}={option} was asked for). To fix: {install}"
 
 
 def _config_keys(key: str, argv: Sequence[str], config_name: str) -> list[str]:
@@ -110,7 +119,7 @@ def explain(error: BaseException, argv: Sequence[str], config_name: str, index: 
     if isinstance(error, MissingConfigException) and (found := _MISSING.search(text)):
         group, _, option = found.group(1).rpartition("/")
         if group:
-            return unknown_option(group, option, index)
+            return unknown_option(group, option, config_name, index)
     if (found := _OVERRIDE.search(text)) is not None:
         key = found.group(1)
         typed = next(

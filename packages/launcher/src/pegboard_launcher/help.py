@@ -38,8 +38,13 @@ def main_help() -> str:
     )
 
 
-def _defaults(command: str) -> dict[str, str]:
-    text = (files("pegboard.conf") / f"{COMMANDS[command].config}.yaml").read_text()
+def primary_defaults(config_name: str) -> dict[str, str]:
+    """The group options a primary config chooses by default (``{"model": "cnn", ...}``).
+
+    Args:
+        config_name: A primary config of pegboard-core, such as ``train``.
+    """
+    text = (files("pegboard.conf") / f"{config_name}.yaml").read_text()
     primary = OmegaConf.to_container(OmegaConf.create(text))
     assert isinstance(primary, dict)
     chosen: dict[str, str] = {}
@@ -56,7 +61,7 @@ def command_help(command: str, index: OptionIndex) -> str:
         command: A runner command such as ``train``.
         index: The option index of this process.
     """
-    defaults = _defaults(command)
+    defaults = primary_defaults(COMMANDS[command].config)
     lines = [
         f"usage: pegboard {command} [GROUP=OPTION ...] [KEY=VALUE ...] [HYDRA FLAGS]",
         "",
