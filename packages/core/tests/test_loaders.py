@@ -37,7 +37,9 @@ def test_shuffle_is_seeded_and_changes_every_epoch() -> None:
 
 def test_ranks_read_disjoint_equal_shards() -> None:
     shards = [
-        torch.cat([t for _, t in TensorBatchLoader(*_data(9), 2, shuffle=True, rank=r, world_size=2)])
+        torch.cat(
+            [t for _, t in TensorBatchLoader(*_data(9), 2, shuffle=True, rank=r, world_size=2)]
+        )
         for r in range(2)
     ]
     assert len(shards[0]) == len(shards[1]) == 5

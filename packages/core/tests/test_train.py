@@ -38,7 +38,10 @@ def test_train_writes_a_complete_run_directory(tmp_path: Path) -> None:
     assert metrics["test/acc"] > 0.5  # learnable random images: far above 1/10 chance
     assert json.loads((run_dir / "status.json").read_text())["status"] == "completed"
     assert "pegboard-core" in json.loads((run_dir / "packs.json").read_text())
-    assert "_target_: pegboard.testing.models.LinearClassifier" in (run_dir / "config.yaml").read_text()
+    assert (
+        "_target_: pegboard.testing.models.LinearClassifier"
+        in (run_dir / "config.yaml").read_text()
+    )
     assert (run_dir / "csv" / "metrics.csv").exists()
     assert (run_dir / "checkpoints" / "last.ckpt").exists()
 

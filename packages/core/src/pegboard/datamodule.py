@@ -37,9 +37,7 @@ class DataModule(pl.LightningDataModule, ABC):
     def class_names(self) -> list[str]:
         """Human-readable name of each class, indexed by class number."""
 
-    def check_declared(
-        self, input_shape: Sequence[int] | None, num_classes: int | None
-    ) -> None:
+    def check_declared(self, input_shape: Sequence[int] | None, num_classes: int | None) -> None:
         """Raise ``ConfigError`` when the config's description disagrees with the data.
 
         Args:
