@@ -25,6 +25,8 @@ class WeightEMA(nn.Module):
         decay: Weight of the old average at each update, in ``(0, 1)``.
     """
 
+    num_updates: torch.Tensor
+
     def __init__(self, net: nn.Module, decay: float) -> None:
         super().__init__()
         if not 0.0 < decay < 1.0:
@@ -52,8 +54,10 @@ class WeightEMA(nn.Module):
             net: The live network; it must have the architecture the copy was made from.
         """
         decay = self.current_decay()
-        averaged = [p for p in self.module.parameters() if p.is_floating_point()]
-        live = [p.detach() for p in net.parameters() if p.is_floating_point()]
+        averaged: list[torch.Tensor] = [
+            p for p in self.module.parameters() if p.is_floating_point()
+        ]
+        live: list[torch.Tensor] = [p.detach() for p in net.parameters() if p.is_floating_point()]
         if averaged:
             torch._foreach_lerp_(averaged, live, 1.0 - decay)
         for ema_buffer, buffer in zip(self.module.buffers(), net.buffers(), strict=True):
