@@ -81,6 +81,15 @@ class Plugin:
         """Every advertised class, models and datamodules together, by name."""
         return {**self.models, **self.datamodules}
 
+    @property
+    def modules(self) -> frozenset[str]:
+        """Top-level modules the manifest names: those of its configs, models and datamodules.
+
+        Configs may name ``_target_`` paths under these modules (see ``pegboard.targets``).
+        """
+        dotted = [self.configs or "", *self.classes.values()]
+        return frozenset(name.split(":")[0].split(".")[0] for name in dotted if name)
+
 
 def load_object(dotted: str) -> object:
     """Import ``"package.module:Attr.sub"`` and return the attribute.

@@ -98,10 +98,15 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
         path: Where the node sits in the config, for messages (``"trainer"``).
 
     Raises:
-        ConfigError: A key the target does not take, or a value of the wrong type.
+        ConfigError: A target outside the allow-list of ``pegboard.targets``, a key the
+            target does not take, or a value of the wrong type.
     """
     from hydra.utils import get_object
 
+    from pegboard.targets import check_targets
+
+    # The allow-list is a string check: it must run before get_object imports anything.
+    check_targets(node, path)
     for key, value in node.items():
         if isinstance(value, Mapping) and key not in _HYDRA_KEYS:
             check_node(value, f"{path}.{key}")

@@ -15,6 +15,15 @@ A pack's own tests call these functions, one test per manifest and per config op
         kit.check_model(PLUGIN, option, tmp_path)
 
 Each check raises ``AssertionError`` with a message that says what broke.
+
+Or subclass the whole suite with one attribute (see ``pegboard.testing.suite``)::
+
+    from pegboard.testing.suite import PackTestSuite
+
+    class TestAcmePack(PackTestSuite):
+        plugin = "acme_pegboard._plugin:plugin"
+
+``python -m pegboard.testing.report MODULE:ATTR`` runs every check and prints the results.
 """
 
 from pegboard.testing.checks import (
@@ -24,13 +33,21 @@ from pegboard.testing.checks import (
     check_model,
     config_options,
     load_plugin,
+    model_configs,
 )
+from pegboard.testing.export_check import CheckSkipped, check_export, check_hparams
+from pegboard.testing.shipping import check_configs_shipped
 
 __all__ = [
+    "CheckSkipped",
     "check_configs_compose",
+    "check_configs_shipped",
     "check_datamodule",
+    "check_export",
+    "check_hparams",
     "check_manifest",
     "check_model",
     "config_options",
     "load_plugin",
+    "model_configs",
 ]

@@ -17,6 +17,7 @@ from pegboard.plugin import (
     config_options as _package_options,
 )
 from pegboard.testing.compose import KIT_CONFIGS, compose_config
+from pegboard.testing.shipping import check_configs_shipped
 
 HEAVY_MODULES = ("torch", "pytorch_lightning", "lightning")
 
@@ -82,6 +83,7 @@ def check_manifest(plugin: str) -> None:
     if manifest.configs is not None:
         groups = _package_options(manifest.configs)
         assert groups, f"config package {manifest.configs} holds no config group folder"
+        check_configs_shipped(manifest.configs)
     for kind, base in (("models", pegboard.Model), ("datamodules", pegboard.DataModule)):
         for name, target in getattr(manifest, kind).items():
             obj = load_object(target)
@@ -117,9 +119,14 @@ def check_configs_compose(plugin: str, tmp_path: Path, overrides: Sequence[str] 
                 raise AssertionError(f"{group}={option} does not compose: {error}") from error
 
 
-def _build(node: Any) -> Any:
+def _build(node: Any, plugin: str) -> Any:
     from hydra.utils import instantiate
 
+    from pegboard.targets import allowed_roots, check_targets
+
+    # The kit builds like the runner: targets outside the allow-list are refused first.
+    # The pack under test is allowed even when it is not installed through an entry point.
+    check_targets(node, "", allowed_roots() | load_plugin(plugin).modules)
     return instantiate(node, _convert_="all")
 
 
@@ -136,6 +143,46 @@ def _quiet_trainer(tmp_path: Path, **kwargs: Any) -> Any:
         default_root_dir=tmp_path,
         **kwargs,
     )
+
+
+def model_configs(
+    plugin: str,
+    option: str,
+    tmp_path: Path,
+    input_shape: Sequence[int] = (1, 8, 8),
+    num_classes: int = 10,
+    overrides: Sequence[str] = (),
+) -> tuple[Any, Any]:
+    """The resolved model and data configs of ``model=<option>`` on the kit's random images.
+
+    Args:
+        plugin: The manifest's ``"module:attr"`` path.
+        option: The model option.
+        tmp_path: A scratch folder.
+        input_shape: Image shape the model is built for.
+        num_classes: Number of classes.
+        overrides: Extra Hydra overrides.
+    """
+    from omegaconf import OmegaConf
+
+    manifest = load_plugin(plugin)
+    assert manifest.configs is not None, f"{plugin} ships no configs"
+    shape = "[" + ",".join(str(d) for d in input_shape) + "]"
+    with compose_config(
+        [
+            f"model={option}",
+            "data=kit_images",
+            f"data.input_shape={shape}",
+            f"data.num_classes={num_classes}",
+            *overrides,
+        ],
+        list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
+        tmp_path,
+    ) as cfg:
+        return (
+            OmegaConf.to_container(cfg.model, resolve=True),
+            OmegaConf.to_container(cfg.data, resolve=True),
+        )
 
 
 def check_model(
@@ -164,29 +211,18 @@ def check_model(
     import math
 
     import torch
-    from omegaconf import OmegaConf
 
     import pegboard
+    from pegboard.testing.export_check import check_hparams
 
-    manifest = load_plugin(plugin)
-    assert manifest.configs is not None, f"{plugin} ships no configs"
-    shape = "[" + ",".join(str(d) for d in input_shape) + "]"
-    with compose_config(
-        [
-            f"model={option}",
-            "data=kit_images",
-            f"data.input_shape={shape}",
-            f"data.num_classes={num_classes}",
-            *overrides,
-        ],
-        list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
-        tmp_path,
-    ) as cfg:
-        model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
-        data_cfg = OmegaConf.to_container(cfg.data, resolve=True)
-    model = _build(model_cfg)
+    model_cfg, data_cfg = model_configs(
+        plugin, option, tmp_path, input_shape, num_classes, overrides
+    )
+    model = _build(model_cfg, plugin)
     assert isinstance(model, pegboard.Model), f"model={option} builds a {type(model).__name__}"
-    datamodule = _build(data_cfg)
+    # Checkpoints load with weights_only=True, which only unpickles plain values.
+    check_hparams(model, f"model={option}")
+    datamodule = _build(data_cfg, plugin)
 
     trainer = _quiet_trainer(tmp_path, fast_dev_run=1)
     trainer.fit(model, datamodule=datamodule)
@@ -234,7 +270,7 @@ def check_datamodule(
     ) as cfg:
         data_cfg = OmegaConf.to_container(cfg.data, resolve=True)
     assert isinstance(data_cfg, dict)
-    datamodule = _build(data_cfg)
+    datamodule = _build(data_cfg, plugin)
     assert isinstance(datamodule, pegboard.DataModule), (
         f"data={option} builds a {type(datamodule).__name__}"
     )

@@ -1,0 +1,131 @@
+"""Run every kit check against one pack and report each result; ``python -m`` entry point.
+
+``pegboard plugins check`` starts ``python -m pegboard.testing.report MODULE:ATTR`` once
+per pack, so that a pack that crashes the interpreter cannot take the others down. Each
+result is printed as one JSON line as soon as it is known: a crash keeps those before it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+#: Prefix of result lines, so that stray prints of a pack do not corrupt the report.
+MARKER = "PEGBOARD-CHECK "
+
+
+@dataclass(frozen=True)
+class Result:
+    """One check of one pack.
+
+    Args:
+        check: What was checked (``manifest``, ``model=acme_net``, ``export model=acme_net``).
+        status: ``"pass"``, ``"fail"`` or ``"skip"``.
+        reason: Why it failed or was skipped, or what passed, in one line.
+    """
+
+    check: str
+    status: str
+    reason: str = ""
+
+
+def _missing_dependency(error: BaseException) -> ImportError | None:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ImportError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _run(check: str, call: Callable[[], Any], build_step: bool = False) -> Result:
+    from pegboard.testing.export_check import CheckSkipped
+
+    try:
+        outcome = call()
+    except CheckSkipped as skipped:
+        return Result(check, "skip", skipped.reason)
+    except Exception as error:
+        missing = _missing_dependency(error) if build_step else None
+        if missing is not None:
+            # An optional extra of the pack (timm for an adapter) is not installed.
+            return Result(check, "skip", f"needs a module that is not installed: {missing}")
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return Result(check, "fail", f"{type(error).__name__}: {first}"[:300])
+    detail = ", ".join(outcome) if isinstance(outcome, list) else (outcome or "")
+    return Result(check, "pass", str(detail))
+
+
+def run_checks(plugin: str, tmp_path: Path) -> Iterator[Result]:
+    """Run the manifest, compose, model, export and datamodule checks of one pack.
+
+    Args:
+        plugin: The manifest's ``"module:attr"`` path.
+        tmp_path: A scratch folder.
+    """
+    from pegboard import testing as kit
+    from pegboard.testing.export_check import check_export
+
+    manifest = _run("manifest", lambda: kit.check_manifest(plugin))
+    yield manifest
+    if manifest.status == "fail":
+        return
+    yield _run("configs compose", lambda: kit.check_configs_compose(plugin, tmp_path / "compose"))
+    for option in kit.config_options(plugin, "model"):
+        folder = tmp_path / "model" / option.replace("/", "_")
+        yield _run(
+            f"model={option}",
+            lambda: kit.check_model(plugin, option, folder / "train"),  # noqa: B023
+            build_step=True,
+        )
+        yield _run(
+            f"export model={option}",
+            lambda: check_export(plugin, option, folder / "export"),  # noqa: B023
+            build_step=True,
+        )
+    for option in kit.config_options(plugin, "data"):
+        folder = tmp_path / "data" / option.replace("/", "_")
+        yield _run(
+            f"data={option}",
+            lambda: kit.check_datamodule(plugin, option, folder),  # noqa: B023
+            build_step=True,
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print one ``MARKER``-prefixed JSON line per result; exit 1 if any check failed.
+
+    Args:
+        argv: ``[MODULE:ATTR]``; ``sys.argv[1:]`` by default.
+    """
+    import logging
+    import warnings
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or ":" not in args[0]:
+        print("usage: python -m pegboard.testing.report MODULE:ATTR", file=sys.stderr)
+        return 2
+    # Lightning's info lines and warnings would bury the report.
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="pegboard-check-") as folder:
+        try:
+            for result in run_checks(args[0], Path(folder)):
+                failed |= result.status == "fail"
+                print(MARKER + json.dumps(asdict(result)), flush=True)
+        except Exception:
+            traceback.print_exc()
+            return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
