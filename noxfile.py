@@ -36,14 +36,21 @@ nox.options.error_on_external_run = True
 
 
 def install(session: nox.Session, *packages: str, editable: bool = False) -> None:
-    """Install local packages (with their test extra) and pytest, pinned by constraints.txt."""
+    """Install local packages with their test extra, pinned by constraints.txt.
+
+    A package may name more extras: ``"models-vision[onnx]"``.
+    """
     targets: list[str] = []
+    names = []
     for package in packages:
-        path = f"{ROOT / 'packages' / package}[test]"
+        name, _, more = package.partition("[")
+        extras = ",".join(["test", *more.rstrip("]").split(",")]).rstrip(",")
+        names.append(name)
+        path = f"{ROOT / 'packages' / name}[{extras}]"
         targets += ["-e", path] if editable else [path]
     session.install(*CONSTRAINTS, *targets)
     # Import smoke check: the installed build, not the checkout, must import.
-    modules = ", ".join(IMPORT_NAMES[package] for package in packages)
+    modules = ", ".join(IMPORT_NAMES[name] for name in names)
     session.run("python", "-c", f"import {modules}")
 
 
@@ -92,7 +99,7 @@ def launcher(session: nox.Session) -> None:
 @nox.session(name="models_vision")
 def models_vision(session: nox.Session) -> None:
     """The model pack with core only: no launcher, no data pack."""
-    install(session, "core", "models-vision")
+    install(session, "core", "models-vision[onnx]")
     pytest(session, "packages/models-vision/tests")
 
 
