@@ -6,14 +6,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pegboard.errors import PegboardError
+from pegboard.errors import PegboardError, PluginError
 from pegboard.runner.app import COMMANDS
 from pegboard_launcher import completion
-from pegboard_launcher.discovery import discover
+from pegboard_launcher.discovery import Discovery, discover
 from pegboard_launcher.errors import EXIT_CONFIG, report_error, run_reporting_errors
 from pegboard_launcher.help import command_help, main_help
 from pegboard_launcher.index import OptionIndex, build_index, check_collisions
 from pegboard_launcher.listing import plugins_data, plugins_json, plugins_text
+from pegboard_launcher.selection import STRICT_ENV, apply_flags, strict
 
 
 def prepare() -> OptionIndex:
@@ -22,27 +23,45 @@ def prepare() -> OptionIndex:
     Returns:
         The option index of this process.
     """
-    from pegboard.runtime import set_pack_versions
+    from pegboard.runtime import set_pack_versions, set_plugin_modules
 
     # Hydra is imported only by commands that compose configs.
     from pegboard_launcher.searchpath import register
 
     discovery = discover()
-    for problem in discovery.broken:
-        print(
-            f"pegboard: warning: pack {problem.name} {problem.version} is not loaded: "
-            f"{problem.reason}",
-            file=sys.stderr,
-        )
+    check_problems(discovery)
     index = build_index(discovery)
     check_collisions(index)
     set_pack_versions(discovery.versions())
+    # Config targets may name the active packs' modules (pegboard.targets), no others.
+    set_plugin_modules(discovery.modules())
     # Console scripts do not put the working directory on sys.path; a project's
     # `_target_: my_net.MyNet` must still import. Appended, so it never shadows packages.
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
     register()
     return index
+
+
+def check_problems(discovery: Discovery) -> None:
+    """Warn about broken and incompatible packs, or refuse them in strict mode.
+
+    Args:
+        discovery: The discovered packs.
+
+    Raises:
+        PluginError: In strict mode (``--strict-plugins``), when any pack is broken or
+            built for another plugin API.
+    """
+    problems = [*discovery.broken, *(p for p in discovery.skipped if p.kind == "incompatible")]
+    lines = [f"pack {p.name} {p.version} is not loaded: {p.reason}" for p in problems]
+    if lines and strict():
+        raise PluginError(
+            f"{'; '.join(lines)}. Fix or uninstall it, disable it with --disable-plugins "
+            f"{problems[0].name}, or leave out --strict-plugins ({STRICT_ENV})"
+        )
+    for line in lines:
+        print(f"pegboard: warning: {line}", file=sys.stderr)
 
 
 def _run(command: str, argv: list[str]) -> int:
@@ -56,6 +75,10 @@ def _run(command: str, argv: list[str]) -> int:
 
 
 def _plugins(argv: list[str]) -> int:
+    if argv[:1] == ["check"]:
+        from pegboard_launcher.plugin_check import run_check
+
+        return run_check(argv[1:])
     unknown = [arg for arg in argv if arg != "--json"]
     if unknown:
         return report_error(
@@ -64,6 +87,11 @@ def _plugins(argv: list[str]) -> int:
     discovery = discover()
     data = plugins_data(discovery, build_index(discovery))
     print(plugins_json(data) if "--json" in argv else plugins_text(data), end="")
+    # The listing is shown either way; strict mode only changes the exit status.
+    unusable = [p["name"] for p in data["problems"] if p["kind"] != "disabled"]
+    if strict() and (unusable or data["collisions"]):
+        named = ", ".join(unusable) or "conflicting packs"
+        return report_error(f"{named}: broken, incompatible or in conflict ({STRICT_ENV}=1)")
     return 0
 
 
@@ -85,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        args = apply_flags(args)
         if not args or args[0] in ("-h", "--help"):
             print(main_help(), end="")
             return 0
@@ -96,9 +125,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return completion.run(rest)
         if command == "plugins":
             return _plugins(rest)
+        if command == "new-pack":
+            from pegboard_launcher.scaffold import new_pack_command
+
+            return new_pack_command(rest)
         if command in COMMANDS:
             return _run(command, rest)
-        valid = ", ".join([*COMMANDS, "plugins"])
+        valid = ", ".join([*COMMANDS, "plugins", "new-pack"])
         return report_error(
             f"unknown command {command!r}; choose one of: {valid} "
             "(overrides come after the command: pegboard train model=mlp)"
@@ -107,4 +140,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(error)
 
 
-__all__ = ["EXIT_CONFIG", "main", "prepare"]
+__all__ = ["EXIT_CONFIG", "check_problems", "main", "prepare"]

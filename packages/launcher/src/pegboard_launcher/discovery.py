@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
@@ -14,9 +13,8 @@ from pegboard.plugin import (
     config_options,
     load_object,
 )
-
-#: Comma-separated pack names (entry-point or distribution names) that are never loaded.
-DISABLE_ENV = "PEGBOARD_DISABLE_PLUGINS"
+from pegboard_launcher.selection import DISABLE_ENV, ONLY_ENV, excluded
+from pegboard_launcher.static_api import static_api
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,7 @@ class Pack:
         entry_point: Entry-point name in the ``pegboard.plugins`` group.
         manifest: The pack's ``Plugin`` manifest.
         options: Config options the pack ships, by group.
+        value: The entry point's value, ``"module:attr"`` of the manifest.
     """
 
     name: str
@@ -36,6 +35,7 @@ class Pack:
     entry_point: str
     manifest: Plugin
     options: dict[str, list[str]] = field(default_factory=dict)
+    value: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,21 @@ class Discovery:
         """Distribution name to version of every loaded pack."""
         return {pack.name: pack.version for pack in self.packs}
 
+    def modules(self) -> frozenset[str]:
+        """Top-level modules of every loaded pack (see ``pegboard.plugin.Plugin.modules``)."""
+        return frozenset(module for pack in self.packs for module in pack.manifest.modules)
 
-def _disabled_names() -> set[str]:
-    raw = os.environ.get(DISABLE_ENV, "")
-    return {name.strip() for name in raw.split(",") if name.strip()}
+
+def _incompatible(ep: EntryPoint, name: str, version: str, api: object) -> Problem:
+    supported = ", ".join(map(str, sorted(SUPPORTED_API_VERSIONS)))
+    return Problem(
+        name,
+        version,
+        ep.name,
+        f"built for plugin API {api}, but this pegboard-core supports API {supported}; "
+        f"install a version of {name} built for API {supported}",
+        kind="incompatible",
+    )
 
 
 def _dist_identity(ep: EntryPoint) -> tuple[str, str]:
@@ -102,6 +113,11 @@ def _dist_identity(ep: EntryPoint) -> tuple[str, str]:
 
 
 def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
+    # Read `api=` from the manifest's source first: a pack built for another API is
+    # skipped before any of its code (its package's __init__ included) runs.
+    api = static_api(ep.value, ep.dist)
+    if api is not None and api not in SUPPORTED_API_VERSIONS:
+        return _incompatible(ep, name, version, api)
     try:
         manifest = load_object(ep.value)
     except Exception as error:
@@ -119,36 +135,31 @@ def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
             f"{ep.value} is a {type(manifest).__name__}, not a pegboard.plugin.Plugin",
         )
     if manifest.api not in SUPPORTED_API_VERSIONS:
-        return Problem(
-            name,
-            version,
-            ep.name,
-            f"built for plugin API {manifest.api}, but this pegboard-core supports "
-            f"API {', '.join(map(str, sorted(SUPPORTED_API_VERSIONS)))}",
-            kind="incompatible",
-        )
+        return _incompatible(ep, name, version, manifest.api)
     try:
         options = config_options(manifest.configs) if manifest.configs else {}
     except Exception as error:
         return Problem(
             name, version, ep.name, f"its config package {manifest.configs} cannot be read: {error}"
         )
-    return Pack(name, version, ep.name, manifest, options)
+    return Pack(name, version, ep.name, manifest, options, ep.value)
 
 
 @functools.cache
 def discover() -> Discovery:
-    """Scan the entry points (once per process) and load every enabled pack's manifest."""
-    disabled = _disabled_names()
+    """Scan the entry points (once per process) and load every wanted pack's manifest.
+
+    Disabled packs (``PEGBOARD_DISABLE_PLUGINS``) and packs left out of an allow-list
+    (``PEGBOARD_ONLY_PLUGINS``) are skipped before any of their modules is imported.
+    """
     packs: list[Pack] = []
     broken: list[Problem] = []
     skipped: list[Problem] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         name, version = _dist_identity(ep)
-        if ep.name in disabled or name in disabled:
-            skipped.append(
-                Problem(name, version, ep.name, f"disabled by {DISABLE_ENV}", "disabled")
-            )
+        reason = excluded(ep.name, name)
+        if reason is not None:
+            skipped.append(Problem(name, version, ep.name, reason, "disabled"))
             continue
         result = _load(ep, name, version)
         if isinstance(result, Pack):
@@ -162,3 +173,6 @@ def discover() -> Discovery:
         broken=tuple(sorted(broken, key=lambda p: p.name)),
         skipped=tuple(sorted(skipped, key=lambda p: p.name)),
     )
+
+
+__all__ = ["DISABLE_ENV", "ONLY_ENV", "Discovery", "Pack", "Problem", "discover"]

@@ -9,7 +9,10 @@ from omegaconf import OmegaConf
 from pegboard.runner.app import COMMANDS
 from pegboard_launcher.index import OptionIndex
 
-PLUGINS_SUMMARY = "List the installed packs and what they provide (--json for scripts)."
+PLUGINS_SUMMARY = (
+    "List the installed packs (--json for scripts); 'plugins check [NAME...]' runs the kit."
+)
+NEW_PACK_SUMMARY = "Write a ready pack to publish: pegboard new-pack NAME --kind models|data|both."
 
 HYDRA_FLAGS = """\
 Hydra flags:
@@ -25,15 +28,21 @@ def main_help() -> str:
     """Usage of the ``pegboard`` command."""
     summaries = {name: command.summary for name, command in COMMANDS.items()}
     summaries["plugins"] = PLUGINS_SUMMARY
+    summaries["new-pack"] = NEW_PACK_SUMMARY
     width = max(len(name) for name in summaries)
     commands = "\n".join(f"  {name:<{width}}  {text}" for name, text in summaries.items())
     return (
-        "usage: pegboard COMMAND [OVERRIDES...]\n\n"
+        "usage: pegboard [PLUGIN OPTIONS] COMMAND [OVERRIDES...]\n\n"
         "Train, evaluate and ship Lightning models from Hydra configs and installed packs.\n\n"
         f"Commands:\n{commands}\n\n"
         "Options:\n"
         "  -h, --help     show this help (pegboard COMMAND --help for a command's groups)\n"
         "  --version      show the versions of pegboard and the installed packs\n\n"
+        "Plugin options (before COMMAND; DDP workers inherit them):\n"
+        "  --disable-plugins A,B  never load these packs (PEGBOARD_DISABLE_PLUGINS)\n"
+        "  --only-plugins A,B     load only these packs (PEGBOARD_ONLY_PLUGINS)\n"
+        "  --strict-plugins       a broken or incompatible pack is an error "
+        "(PEGBOARD_STRICT_PLUGINS=1)\n\n"
         "Example:\n  pegboard train model=mlp data=digits trainer.max_epochs=3 seed=1\n"
     )
 
