@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
@@ -28,6 +29,11 @@ class TensorBatchLoader:
         seed: Seeds the shuffling; epoch ``e`` uses ``seed + e``, so runs repeat.
         rank: This process's index among ``world_size`` processes.
         world_size: Number of processes sharing the data.
+
+    The loader is *stateful* in Lightning's sense (``state_dict``/``load_state_dict``):
+    a checkpoint saved mid-epoch records the epoch and how many batches were handed
+    out, and a resumed run continues with the same permutation, skipping those batches,
+    so it sees exactly the batches an uninterrupted run would.
     """
 
     def __init__(
@@ -55,7 +61,12 @@ class TensorBatchLoader:
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        #: Epochs started so far: the next ``__iter__`` serves epoch ``self.epoch``.
         self.epoch = 0
+        # The epoch being served and how many of its batches were handed out.
+        self._position = (0, 0)
+        # Batches of the next epoch to skip, set by ``load_state_dict``.
+        self._skip = 0
 
     @property
     def num_samples(self) -> int:
@@ -80,8 +91,38 @@ class TensorBatchLoader:
         return order[self.rank : padded : self.world_size]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        epoch, skip = self.epoch, self._skip
         indices = self._indices()
         self.epoch += 1
-        for batch in range(len(self)):
+        self._skip = 0
+        self._position = (epoch, skip)
+        for batch in range(skip, len(self)):
             chosen = indices[batch * self.batch_size : (batch + 1) * self.batch_size]
+            # Counted before the yield: a generator runs up to here exactly when the
+            # consumer takes the batch, so the count is "batches handed out".
+            self._position = (epoch, batch + 1)
             yield self.inputs[chosen], self.targets[chosen]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the loader stands: the current epoch and the batches it has handed out.
+
+        Lightning saves this in checkpoints (it fetches without prefetching from
+        loaders that have a length, so handed out means consumed).
+        """
+        epoch, batches = self._position
+        if self.epoch == 0 or batches >= len(self):
+            # Nothing started, or the epoch is over: the next one starts from its beginning.
+            return {"epoch": self.epoch, "batches": 0}
+        return {"epoch": epoch, "batches": batches}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Continue from ``state_dict``: the next ``__iter__`` resumes that epoch mid-way.
+
+        Args:
+            state_dict: What ``state_dict`` returned.
+        """
+        epoch, batches = int(state_dict["epoch"]), int(state_dict["batches"])
+        if batches >= len(self):
+            epoch, batches = epoch + 1, 0
+        self.epoch, self._skip = epoch, batches
+        self._position = (epoch, batches)

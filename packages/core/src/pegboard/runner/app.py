@@ -31,6 +31,24 @@ def _train_task(cfg: Any) -> Any:
     return train(cfg)
 
 
+def _eval_task(cfg: Any) -> Any:
+    from pegboard.runner.evaluate import evaluate
+
+    return evaluate(cfg)
+
+
+def _predict_task(cfg: Any) -> Any:
+    from pegboard.runner.predict import predict
+
+    return predict(cfg)
+
+
+def _export_task(cfg: Any) -> Any:
+    from pegboard.runner.export import export
+
+    return export(cfg)
+
+
 def _model_info_task(cfg: Any) -> Any:
     from pegboard.runner.model_info import show_model_info
 
@@ -42,11 +60,36 @@ COMMANDS: dict[str, Command] = {
     "train": Command(
         "Train a model, test its best checkpoint, report the metrics.", _train_task, "train"
     ),
+    "eval": Command(
+        "Test a checkpoint (ckpt_path=FILE|best|last) on its own data or on data=NAME.",
+        _eval_task,
+        "eval",
+    ),
+    "predict": Command(
+        "Write a checkpoint's predictions for data=NAME or a folder of images (input=DIR).",
+        _predict_task,
+        "predict",
+    ),
+    "export": Command(
+        "Export a checkpoint as format=torchscript|onnx|safetensors, checked against it.",
+        _export_task,
+        "export",
+    ),
     "model-info": Command(
         "Show a model's parameter count and forward FLOPs for the data's input shape.",
         _model_info_task,
         "model-info",
     ),
+}
+
+
+#: Hydra plugins that pegboard's configs name, and the pegboard-core extra installing each:
+#: a config that selects one which is not installed fails with a line naming the extra.
+HYDRA_PLUGIN_EXTRAS: dict[str, str] = {
+    "hydra/sweeper/optuna": "optuna",
+    "hydra/launcher/joblib": "joblib",
+    "hydra/launcher/submitit_slurm": "submitit",
+    "hydra/launcher/submitit_local": "submitit",
 }
 
 

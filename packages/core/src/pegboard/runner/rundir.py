@@ -94,7 +94,11 @@ class RunStatus:
         """
         self._write(
             {
-                "status": "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                # Ctrl+C and SIGTERM (Lightning's SIGTERMException is a SystemExit) stop a
+                # healthy run on request: interrupted, resumable, not failed.
+                "status": "interrupted"
+                if isinstance(error, KeyboardInterrupt | SystemExit)
+                else "failed",
                 "ended": time.time(),
                 "error": f"{type(error).__name__}: {error}",
                 "traceback": traceback.format_exception(error),

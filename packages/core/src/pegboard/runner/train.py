@@ -2,69 +2,39 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from pegboard.errors import ConfigError
+from pegboard.runner.build import (
+    build,
+    check_nodes,
+    echo,
+    named_nodes,
+    print_config_tree,
+    resolve,
+    scalar_metrics,
+    write_json,
+    write_run_files,
+)
+from pegboard.runner.callbacks import ConfusionCounts, MetricHistory, SigtermCheckpoint
+from pegboard.runner.checkpoint import AtomicCheckpointIO, load_checkpoint, resolve_checkpoint
 from pegboard.runner.metadata import RunMetadata
 from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
-from pegboard.runner.validate import check_node
 from pegboard.runtime import pack_versions
 
 log = logging.getLogger(__name__)
 
+#: Exit status after SIGTERM: 128 + 15, what shells report for a process ended by SIGTERM,
+#: so schedulers and scripts do not take the run for finished (status.json: interrupted).
+EXIT_SIGTERM = 143
 
-def resolve(cfg: DictConfig) -> dict[str, Any]:
-    """The config with every interpolation resolved, as plain dicts and lists.
-
-    Args:
-        cfg: A composed config node.
-    """
-    container = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(container, dict)
-    return {str(key): value for key, value in container.items()}
-
-
-def _named_nodes(cfg: DictConfig, group: str) -> dict[str, Any]:
-    node = cfg.get(group)
-    if node is None:
-        return {}
-    return {
-        name: sub
-        for name, sub in resolve(node).items()
-        if isinstance(sub, dict) and "_target_" in sub
-    }
-
-
-def _build(node: Mapping[str, Any], path: str, **extra: Any) -> Any:
-    try:
-        # _convert_="all": objects receive plain lists and dicts, so a model's saved
-        # hyperparameters are primitives that load with torch.load(weights_only=True).
-        return instantiate(node, _convert_="all", **extra)
-    except Exception as error:
-        cause = error.__cause__ or error
-        raise ConfigError(
-            f"could not build {path} ({node.get('_target_')}): {type(cause).__name__}: {cause}"
-        ) from error
-
-
-def _write_run_files(run_dir: Path, config: dict[str, Any], packs: Mapping[str, str]) -> None:
-    if not is_launching_process():
-        return
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(config))
-    (run_dir / "packs.json").write_text(json.dumps(dict(packs), indent=2, sort_keys=True))
-
-
-def _scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
-    return {name: float(value) for name, value in sorted(metrics.items())}
+__all__ = ["EXIT_SIGTERM", "resolve", "resume_checkpoint", "train"]
 
 
 def train(cfg: DictConfig) -> float | None:
@@ -77,66 +47,119 @@ def train(cfg: DictConfig) -> float | None:
     Returns:
         The value of ``cfg.optimized_metric`` for sweepers, or ``None`` when unset.
     """
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
+
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     status = RunStatus(run_dir)
     try:
         metrics = _train(cfg, run_dir)
+    except SIGTERMException as error:
+        status.failed(error)
+        echo(
+            f"Interrupted by SIGTERM; {run_dir / 'checkpoints' / 'last.ckpt'} holds the state.",
+            f"Continue with: pegboard train ckpt_path=last run={run_dir}",
+        )
+        raise SystemExit(EXIT_SIGTERM) from error
     except BaseException as error:
         status.failed(error)
         if is_launching_process():
             print(f"Run directory {run_dir} is marked failed in {STATUS_FILE}.", file=sys.stderr)
         raise
     status.completed(metrics)
-    if is_launching_process():
-        if "test/acc" in metrics:
-            print(f"Test accuracy: {metrics['test/acc']:.4f}")
-        print(f"Run directory: {run_dir}")
+    if "test/acc" in metrics:
+        echo(f"Test accuracy: {metrics['test/acc']:.4f}")
+    echo(f"Run directory: {run_dir}")
     metric = cfg.get("optimized_metric")
     return metrics.get(metric) if metric else None
+
+
+def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> str | None:
+    """The checkpoint file that ``ckpt_path`` / ``resume`` ask training to continue from.
+
+    Args:
+        cfg: The train config: ``ckpt_path`` (a file, ``last``, or null), ``resume``
+            (true means ``ckpt_path=last``) and ``run`` (the run to continue; the newest
+            by default).
+        run_dir: This run's directory, never picked as the one to continue.
+    """
+    value = cfg.get("ckpt_path")
+    if value is None and cfg.get("resume"):
+        value = "last"
+    if value is None:
+        return None
+    runs_dir = Path(cfg.paths.log_dir) / "train" / "runs"
+    if str(value) == "last":
+        path, _ = resolve_checkpoint("last", runs_dir, cfg.get("run"), exclude=run_dir)
+        echo(f"Resuming from {path}")
+        return str(path)
+    load_checkpoint(Path(str(value)))  # refuse a missing or corrupt file before building
+    return str(value)
+
+
+def _build_trainer(
+    resolved: dict[str, Any], callbacks: list[pl.Callback], loggers: list[Any]
+) -> pl.Trainer:
+    node = dict(resolved["trainer"])
+    # Checkpoints are renamed into place: a crash mid-write never leaves a broken file.
+    plugins = [*(node.pop("plugins", None) or []), AtomicCheckpointIO()]
+    trainer: pl.Trainer = build(
+        node, "trainer", callbacks=callbacks, logger=loggers or False, plugins=plugins
+    )
+    return trainer
 
 
 def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     resolved = resolve(cfg)
     packs = pack_versions()
-    _write_run_files(run_dir, resolved, packs)
+    write_run_files(run_dir, resolved, packs)
+    if cfg.get("print_config"):
+        print_config_tree(resolved, first=("model", "data", "trainer"))
 
-    callback_nodes = _named_nodes(cfg, "callbacks")
-    logger_nodes = _named_nodes(cfg, "logger")
+    callback_nodes = named_nodes(resolved, "callbacks")
+    logger_nodes = named_nodes(resolved, "logger")
     # Check every node before building any: the trainer first, because model values
     # often interpolate trainer values and the error should name what the user typed.
-    for path, node in (
-        ("trainer", resolved["trainer"]),
-        ("data", resolved["data"]),
-        ("model", resolved["model"]),
-        *((f"callbacks.{name}", node) for name, node in callback_nodes.items()),
-        *((f"logger.{name}", node) for name, node in logger_nodes.items()),
-    ):
-        check_node(node, path)
+    check_nodes(
+        [
+            ("trainer", resolved["trainer"]),
+            ("data", resolved["data"]),
+            ("model", resolved["model"]),
+            *((f"callbacks.{name}", node) for name, node in callback_nodes.items()),
+            *((f"logger.{name}", node) for name, node in logger_nodes.items()),
+        ]
+    )
+    ckpt_path = resume_checkpoint(cfg, run_dir)
 
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = _build(resolved["data"], "data")
-    model = _build(resolved["model"], "model")
-    callbacks = [_build(node, f"callbacks.{name}") for name, node in callback_nodes.items()]
-    callbacks.append(RunMetadata(resolved, packs))
-    loggers = [_build(node, f"logger.{name}") for name, node in logger_nodes.items()]
-    trainer: pl.Trainer = _build(
-        resolved["trainer"], "trainer", callbacks=callbacks, logger=loggers or False
-    )
+    datamodule = build(resolved["data"], "data")
+    model = build(resolved["model"], "model")
+    history, confusion = MetricHistory(), ConfusionCounts()
+    callbacks = [build(node, f"callbacks.{name}") for name, node in callback_nodes.items()]
+    callbacks += [
+        RunMetadata(resolved, packs),
+        SigtermCheckpoint(run_dir / "checkpoints"),
+        history,
+        confusion,
+    ]
+    loggers = [build(node, f"logger.{name}") for name, node in logger_nodes.items()]
+    trainer = _build_trainer(resolved, callbacks, loggers)
 
     hyperparameters = {
         "model": resolved["model"],
         "data": resolved["data"],
         "trainer": resolved["trainer"],
         "seed": resolved.get("seed"),
+        "tags": list(resolved.get("tags") or []),
         "packs": dict(packs),
+        "resumed_from": ckpt_path,
     }
     for logger in trainer.loggers:
         logger.log_hyperparams(hyperparameters)
 
     log.info("Training %s on %s", type(model).__name__, type(datamodule).__name__)
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    metrics = _scalar_metrics(trainer.callback_metrics)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    metrics = scalar_metrics(trainer.callback_metrics)
 
     if cfg.get("test"):
         checkpoint = trainer.checkpoint_callback
@@ -145,10 +168,33 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             log.info("Testing the best checkpoint %s", best)
         # Lightning restores the weights from `best` before testing; without a
         # checkpoint (fast_dev_run, callbacks=none) it tests the weights in memory.
-        results = trainer.test(model, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+        results = trainer.test(
+            model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True
+        )
         for result in results:
-            metrics.update(_scalar_metrics(result))
+            metrics.update(scalar_metrics(result))
 
-    if is_launching_process():
-        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    write_json(run_dir / "metrics.json", metrics)
+    if cfg.get("plots", True) and is_launching_process():
+        _plot(run_dir, history, confusion, datamodule, trainer)
     return metrics
+
+
+def _plot(
+    run_dir: Path,
+    history: MetricHistory,
+    confusion: ConfusionCounts,
+    datamodule: Any,
+    trainer: pl.Trainer,
+) -> None:
+    from pegboard.runner.plots import write_plots
+
+    try:
+        names: list[str] | None = list(datamodule.class_names)
+    except (AttributeError, RuntimeError, NotImplementedError):
+        names = None
+    counts = confusion.counts.tolist() if confusion.counts is not None else None
+    try:
+        write_plots(run_dir, history.epochs, counts, names, trainer.loggers, trainer.global_step)
+    except ImportError as error:  # matplotlib is a dependency; a broken install only warns
+        raise ConfigError(f"plots need matplotlib ({error}); or set plots=false") from error

@@ -137,6 +137,11 @@ class ClassificationModel(Model):
         return self(inputs)
 
     def _shared_step(self, batch: Any, stage: str) -> torch.Tensor:
+        return self._scored_step(batch, stage)[0]
+
+    def _scored_step(
+        self, batch: Any, stage: str
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         inputs, targets = batch
         logits = self._logits(inputs)
         smoothing = self.label_smoothing if stage == "train" else 0.0
@@ -146,6 +151,8 @@ class ClassificationModel(Model):
         accuracy = (logits.argmax(dim=1) == labels).float().mean()
         on_step = stage == "train"
         size = len(targets)
+        # Epoch-level validation and test metrics are averaged over every DDP process.
+        sync = stage != "train"
         self.log(
             f"{stage}/loss",
             loss,
@@ -153,6 +160,7 @@ class ClassificationModel(Model):
             on_epoch=True,
             batch_size=size,
             prog_bar=stage != "test",
+            sync_dist=sync,
         )
         self.log(
             f"{stage}/acc",
@@ -161,8 +169,9 @@ class ClassificationModel(Model):
             on_epoch=True,
             batch_size=size,
             prog_bar=stage != "train",
+            sync_dist=sync,
         )
-        return loss
+        return loss, logits, labels
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         """Cross-entropy of one batch; logs ``train/loss`` and ``train/acc``.
@@ -182,14 +191,17 @@ class ClassificationModel(Model):
         """
         self._shared_step(batch, "val")
 
-    def test_step(self, batch: Any, batch_idx: int) -> None:
-        """Logs ``test/loss`` and ``test/acc``.
+    def test_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:  # type: ignore[override]
+        """Logs ``test/loss`` and ``test/acc``; returns each sample's prediction and label.
+
+        The returned dict feeds callbacks such as the runner's confusion matrix.
 
         Args:
             batch: ``(inputs, targets)``.
             batch_idx: Index of the batch in the epoch.
         """
-        self._shared_step(batch, "test")
+        _, logits, labels = self._scored_step(batch, "test")
+        return {"prediction": logits.argmax(dim=1).detach(), "target": labels.detach()}
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         """Class probabilities and the predicted class of each input.

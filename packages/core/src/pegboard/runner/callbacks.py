@@ -1,0 +1,127 @@
+"""Callbacks the runner adds to every training run: SIGTERM checkpoints and plot data."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+from pegboard.runner.checkpoint import LAST_NAME
+
+log = logging.getLogger(__name__)
+
+#: Epoch-level metrics kept for the learning-curve plot.
+CURVE_METRICS = ("train/loss", "val/loss", "train/acc", "val/acc")
+
+
+class SigtermCheckpoint(pl.Callback):
+    """Save ``last.ckpt`` when the process receives SIGTERM, before Lightning stops.
+
+    Lightning's signal handler only notes the signal; the training loop then raises
+    ``SIGTERMException`` after the current batch. The checkpoint is written at the end
+    of that batch (the state ``ModelCheckpoint`` saves mid-epoch, which Lightning's
+    restart logic expects), or from ``on_exception`` when the signal came elsewhere
+    (during validation). ``pegboard train ckpt_path=last`` continues from it.
+
+    Args:
+        dirpath: The checkpoint folder (``<run>/checkpoints``).
+    """
+
+    def __init__(self, dirpath: str | Path) -> None:
+        self.path = Path(dirpath) / LAST_NAME
+        self.saved = False
+
+    def _save(self, trainer: pl.Trainer) -> None:
+        if self.saved:
+            return
+        # Every rank calls it (DDP synchronises inside); the strategy writes on rank 0.
+        trainer.save_checkpoint(self.path)
+        self.saved = True
+        if trainer.is_global_zero:
+            log.warning("SIGTERM: saved %s at step %d", self.path, trainer.global_step)
+
+    def on_train_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        if trainer.received_sigterm:
+            self._save(trainer)
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+        if isinstance(exception, SIGTERMException) and trainer.state.fn == "fit":
+            self._save(trainer)
+
+
+class MetricHistory(pl.Callback):
+    """Collect epoch-level metrics for the learning-curve plot, whatever the logger.
+
+    Attributes:
+        epochs: One dict per finished training epoch: ``epoch`` and the metrics of
+            ``CURVE_METRICS`` that were logged.
+    """
+
+    def __init__(self) -> None:
+        self.epochs: list[dict[str, float]] = []
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        metrics = trainer.callback_metrics
+        row = {"epoch": float(trainer.current_epoch)}
+        for name in CURVE_METRICS:
+            value = metrics.get(f"{name}_epoch", metrics.get(name))
+            if value is not None:
+                row[name] = float(value)
+        self.epochs.append(row)
+
+
+class ConfusionCounts(pl.Callback):
+    """Count (true class, predicted class) pairs over the test run, summed over processes.
+
+    Uses what a task's ``test_step`` returns: a dict with ``prediction`` and ``target``
+    (``ClassificationModel`` does); other models simply yield no matrix.
+
+    Args:
+        num_classes: Classes of the task; ``None`` reads ``pl_module.num_classes``.
+    """
+
+    def __init__(self, num_classes: int | None = None) -> None:
+        self.num_classes = num_classes
+        self.counts: torch.Tensor | None = None
+
+    def on_test_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        classes = self.num_classes or getattr(pl_module, "num_classes", None)
+        self.counts = torch.zeros(classes, classes, dtype=torch.long) if classes else None
+
+    def on_test_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        if self.counts is None or not isinstance(outputs, dict) or "prediction" not in outputs:
+            return
+        classes = self.counts.shape[0]
+        pairs = outputs["target"].long().cpu() * classes + outputs["prediction"].long().cpu()
+        self.counts += torch.bincount(pairs, minlength=classes * classes).view(classes, classes)
+
+    def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.counts is not None and trainer.world_size > 1:
+            summed = trainer.strategy.reduce(
+                self.counts.to(pl_module.device).float(), reduce_op="sum"
+            )
+            self.counts = summed.round().long().cpu()

@@ -1,0 +1,156 @@
+"""``pegboard export``: a checkpoint as TorchScript, ONNX or safetensors, verified.
+
+Each artifact is reloaded with the runtime that will serve it and must reproduce the
+checkpoint's outputs on a sample batch; beside it goes ``<artifact>.json`` with what a
+server needs to feed it: input shape, normalization, class names, and where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from pegboard.errors import ConfigError
+from pegboard.export import ATOL, RTOL, ExportError, export_onnx, export_torchscript, exportable
+from pegboard.runner.build import build, check_nodes, echo, write_run_files
+from pegboard.runner.checkpoint import data_state, normalization
+from pegboard.runner.stage import Restored, open_checkpoint, run_stage
+from pegboard.runtime import pack_versions
+
+log = logging.getLogger(__name__)
+
+#: Export format to file suffix.
+FORMATS = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ".safetensors"}
+
+
+def export(cfg: DictConfig) -> Path:
+    """Export the checkpoint ``cfg.ckpt_path`` in ``cfg.format`` into the run directory.
+
+    Args:
+        cfg: A composed ``export`` config: ``ckpt_path``, ``format`` (torchscript, onnx,
+            safetensors), ``method`` (TorchScript trace or script), ``sample`` (``data``:
+            a batch of the checkpoint's data; ``random``: normal noise of the input
+            shape), ``sample_size``, ``name`` (file name without suffix).
+
+    Returns:
+        The artifact written.
+    """
+    fmt = str(cfg.get("format"))
+    if fmt not in FORMATS:
+        raise ConfigError(
+            f"format={fmt!r} is not an export format; choose one of: {', '.join(FORMATS)}"
+        )
+    return run_stage(cfg, "export", _export)  # type: ignore[no-any-return]
+
+
+def sample_batch(cfg: DictConfig, restored: Restored) -> torch.Tensor:
+    """The batch the artifact is checked on: real inputs of the checkpoint's data, or noise.
+
+    Args:
+        cfg: The export config (``sample``, ``sample_size``).
+        restored: The opened checkpoint.
+    """
+    size = max(2, int(cfg.get("sample_size", 4)))  # ONNX's dynamic batch needs 2 or more
+    if str(cfg.get("sample", "data")) == "random":
+        generator = torch.Generator().manual_seed(int(restored.config.get("seed") or 0))
+        return torch.randn(size, *restored.input_shape, generator=generator)
+    check_nodes([("data", restored.config["data"])])
+    datamodule = build(restored.config["data"], "data")
+    try:
+        datamodule.prepare_data()
+        datamodule.setup("test")
+        state = data_state(restored.checkpoint)
+        if state and hasattr(datamodule, "load_state_dict"):
+            datamodule.load_state_dict(state)  # the normalization the model was trained with
+        inputs = next(iter(datamodule.test_dataloader()))[0]
+    except ConfigError as error:
+        raise ConfigError(f"{error} (or export with sample=random)") from error
+    return inputs[:size].float()
+
+
+def _safetensors(model: Any, restored: Restored, example: torch.Tensor, path: Path) -> Path:
+    try:
+        from safetensors.torch import load_file, save_file
+    except ImportError as error:
+        raise ConfigError(
+            "format=safetensors needs safetensors: "
+            f"pip install pegboard-core[safetensors] ({error})"
+        ) from error
+    # Clones: tensors sharing storage (tied weights) cannot be saved as they are.
+    state = {
+        name: tensor.detach().clone().contiguous() for name, tensor in model.state_dict().items()
+    }
+    save_file(state, str(path), metadata={"format": "pt", "model_class": _class_path(model)})
+    fresh = type(model)(**dict(model.hparams))
+    fresh.load_state_dict(load_file(str(path)))
+    fresh.eval()
+    with torch.no_grad():
+        expected, actual = model(example), fresh(example)
+    if not torch.allclose(expected, actual, rtol=RTOL, atol=ATOL):
+        worst = (expected - actual).abs().max().item()
+        raise ExportError(f"weights reloaded from {path} answer differently (by up to {worst:.3g})")
+    return path
+
+
+def _class_path(model: Any) -> str:
+    return f"{type(model).__module__}.{type(model).__qualname__}"
+
+
+def _export(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
+    restored = open_checkpoint(cfg, "export")
+    write_run_files(run_dir, restored.config, pack_versions())
+    fmt = str(cfg.format)
+    example = sample_batch(cfg, restored)
+    model = restored.model.eval()
+    path = run_dir / f"{cfg.get('name') or 'model'}{FORMATS[fmt]}"
+    try:
+        if fmt == "torchscript":
+            export_torchscript(model, example, path, method=str(cfg.get("method", "trace")))
+        elif fmt == "onnx":
+            export_onnx(model, example, path)
+        else:
+            _safetensors(model, restored, example, path)
+    except ModuleNotFoundError as error:
+        raise ConfigError(f"format={fmt}: {error}; or pip install pegboard-core[onnx]") from error
+    sidecar = write_sidecar(path, fmt, model, restored, example)
+    echo(f"Exported {fmt}: {path} (checked on {len(example)} samples; details in {sidecar.name})")
+    return path, {"sample_size": float(len(example))}
+
+
+def write_sidecar(
+    path: Path, fmt: str, model: Any, restored: Restored, example: torch.Tensor
+) -> Path:
+    """Write ``<artifact>.json``: what serving the artifact needs to know.
+
+    Args:
+        path: The artifact.
+        fmt: Its format.
+        model: The exported model.
+        restored: The checkpoint it came from.
+        example: The batch it was verified on.
+    """
+    state = data_state(restored.checkpoint)
+    info = {
+        "format": fmt,
+        "artifact": path.name,
+        "input_shape": restored.input_shape,
+        "input_dtype": str(example.dtype).removeprefix("torch."),
+        "input_name": "input" if fmt == "onnx" else None,
+        "normalization": normalization(restored.checkpoint),
+        "class_names": state.get("class_names"),
+        "num_classes": getattr(model, "num_classes", None),
+        "model_class": _class_path(model),
+        "exported_module": type(exportable(model)).__name__,
+        "hyperparameters": dict(getattr(model, "hparams", {})),
+        "checkpoint": str(restored.path.resolve()),
+        "packs": restored.record.packs,
+        "verified": {"sample_size": len(example), "rtol": RTOL, "atol": ATOL},
+    }
+    sidecar = path.with_name(path.name + ".json")
+    sidecar.write_text(json.dumps(info, indent=2, default=str))
+    return sidecar

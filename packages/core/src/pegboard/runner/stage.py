@@ -1,0 +1,171 @@
+"""What eval, predict and export share: open ``ckpt_path`` and rebuild the run it came from.
+
+Each of those stages composes its own primary config, whose ``model`` and ``data``
+groups default to nothing. The model always comes from the checkpoint (its class from
+the stored config, its weights and constructor values from the file); ``data`` comes
+from the checkpoint too unless the command line chose one (``data=mnist``), and keys
+given as ``+data.KEY=VALUE`` are merged over the stored data config.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from pegboard.errors import ConfigError
+from pegboard.runner.build import build, check_nodes, echo, named_nodes, resolve
+from pegboard.runner.checkpoint import (
+    Record,
+    model_class,
+    record_of,
+    resolve_checkpoint,
+    warn_pack_differences,
+)
+from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
+from pegboard.runtime import pack_versions
+
+
+@dataclass
+class Restored:
+    """A checkpoint opened for a stage.
+
+    Args:
+        path: The checkpoint file.
+        checkpoint: Its loaded contents.
+        record: The config and pack versions it stores.
+        model: The model rebuilt from it, in eval mode, on the CPU.
+        config: The stage's resolved config with ``model`` and ``data`` filled in.
+        pack_differences: Installed packs that differ from the recorded ones.
+    """
+
+    path: Path
+    checkpoint: dict[str, Any]
+    record: Record
+    model: Any
+    config: dict[str, Any]
+    pack_differences: list[str]
+
+    @property
+    def input_shape(self) -> list[int]:
+        """The shape of one input, from the data config or the model's hyperparameters."""
+        shape = (self.config.get("data") or {}).get("input_shape")
+        shape = shape or getattr(self.model, "hparams", {}).get("input_shape")
+        if not shape:
+            raise ConfigError(
+                f"{self.path} records no input shape (data.input_shape); "
+                "give one with +data.input_shape=[C,H,W]"
+            )
+        return [int(d) for d in shape]
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, DictConfig | ListConfig):
+        return OmegaConf.to_container(node, resolve=True)
+    return node
+
+
+def _data_config(cfg: DictConfig, record: Record) -> dict[str, Any]:
+    stored = dict(record.config.get("data") or {})
+    given = cfg.get("data")
+    if given is None:
+        return stored
+    chosen = resolve(given)
+    if "_target_" in chosen:  # data=NAME on the command line: test on other data
+        return chosen
+    merged = OmegaConf.to_container(OmegaConf.merge(stored, chosen), resolve=True)
+    assert isinstance(merged, dict)
+    return {str(key): value for key, value in merged.items()}
+
+
+def open_checkpoint(cfg: DictConfig, command: str) -> Restored:
+    """Resolve ``cfg.ckpt_path``, check it, warn about pack versions, rebuild the model.
+
+    Args:
+        cfg: The stage's composed config (``ckpt_path``, ``run``, ``paths``, optional
+            ``model`` and ``data``).
+        command: The stage's name, for messages.
+
+    Raises:
+        ConfigError: No ``ckpt_path``, an unreadable file, a checkpoint not written by
+            pegboard, a model class that is not a ``pegboard.Model`` or not the one
+            ``model=`` asks for.
+    """
+    value = cfg.get("ckpt_path")
+    if not value:
+        raise ConfigError(
+            f"pegboard {command} needs ckpt_path=FILE (or ckpt_path=last / ckpt_path=best "
+            "for the newest training run)"
+        )
+    runs_dir = Path(str(cfg.paths.log_dir)) / "train" / "runs"
+    path, checkpoint = resolve_checkpoint(value, runs_dir, cfg.get("run"))
+    record = record_of(checkpoint, path)
+    differences = warn_pack_differences(record, pack_versions(), path)
+    requested = OmegaConf.select(cfg, "model._target_", default=None)
+    cls = model_class(record, path, str(requested) if requested else None)
+    try:
+        model = cls.load_from_checkpoint(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ConfigError(
+            f"ckpt_path={path}: cannot rebuild {cls.__name__} from it: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    model.eval()
+    # model and data are filled in below; the stage's own model node is never resolved
+    # (it may interpolate a data config that this stage does not have).
+    config = {str(key): _plain(cfg[key]) for key in cfg if key not in ("model", "data", "hydra")}
+    config["model"] = dict(record.config.get("model") or {})
+    config["data"] = _data_config(cfg, record)
+    config["ckpt_path"] = str(path)
+    return Restored(path, checkpoint, record, model, config, differences)
+
+
+def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
+    """Run ``body(cfg, run_dir)`` with a run directory and ``status.json``, as train does.
+
+    Args:
+        cfg: The stage's composed config.
+        command: The stage's name, for messages.
+        body: ``(cfg, run_dir) -> (result, metrics)``.
+    """
+    import warnings
+
+    # Restoring from ckpt_path without the training callbacks is what these stages mean.
+    warnings.filterwarnings("ignore", message="Be aware that when using `ckpt_path`")
+    run_dir = Path(str(cfg.paths.output_dir))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    status = RunStatus(run_dir)
+    try:
+        result, metrics = body(cfg, run_dir)
+    except BaseException as error:
+        status.failed(error)
+        if is_launching_process():
+            print(
+                f"pegboard {command}: run {run_dir} is marked failed in {STATUS_FILE}.",
+                file=sys.stderr,
+            )
+        raise
+    status.completed(metrics)
+    echo(f"Run directory: {run_dir}")
+    return result
+
+
+def build_trainer(restored: Restored, **extra: Any) -> pl.Trainer:
+    """The stage's Trainer and loggers, type-checked first.
+
+    Args:
+        restored: The opened checkpoint (its ``config`` holds ``trainer`` and ``logger``).
+        **extra: More Trainer arguments (callbacks).
+    """
+    config = restored.config
+    loggers = named_nodes(config, "logger")
+    check_nodes(
+        [("trainer", config["trainer"]), *((f"logger.{n}", node) for n, node in loggers.items())]
+    )
+    built = [build(node, f"logger.{name}") for name, node in loggers.items()]
+    trainer: pl.Trainer = build(config["trainer"], "trainer", logger=built or False, **extra)
+    return trainer
