@@ -32,7 +32,8 @@ def main_help() -> str:
     width = max(len(name) for name in summaries)
     commands = "\n".join(f"  {name:<{width}}  {text}" for name, text in summaries.items())
     return (
-        "usage: pegboard [PLUGIN OPTIONS] COMMAND [OVERRIDES...]\n\n"
+        "usage: pegboard COMMAND [OVERRIDES...]\n"
+        "       pegboard [PLUGIN OPTIONS] COMMAND [OVERRIDES...]\n\n"
         "Train, evaluate and ship Lightning models from Hydra configs and installed packs.\n\n"
         f"Commands:\n{commands}\n\n"
         "Options:\n"

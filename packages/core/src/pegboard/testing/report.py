@@ -79,11 +79,16 @@ def run_checks(plugin: str, tmp_path: Path) -> Iterator[Result]:
     yield _run("configs compose", lambda: kit.check_configs_compose(plugin, tmp_path / "compose"))
     for option in kit.config_options(plugin, "model"):
         folder = tmp_path / "model" / option.replace("/", "_")
-        yield _run(
+        trained = _run(
             f"model={option}",
             lambda: kit.check_model(plugin, option, folder / "train"),  # noqa: B023
             build_step=True,
         )
+        yield trained
+        if trained.status != "pass":
+            why = "failed" if trained.status == "fail" else "was skipped"
+            yield Result(f"export model={option}", "skip", f"model={option} {why}")
+            continue
         yield _run(
             f"export model={option}",
             lambda: check_export(plugin, option, folder / "export"),  # noqa: B023
