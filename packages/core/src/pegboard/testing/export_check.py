@@ -37,7 +37,7 @@ def _impure(value: Any, key: str) -> tuple[str, str] | None:
     if type(value) is dict:
         for name, item in value.items():
             if not isinstance(name, str):
-                return f"{key}.{name!r}", "a non-string key"
+                return f"{key}.{name!r}", "non-string key"
             found = _impure(item, f"{key}.{name}")
             if found:
                 return found
