@@ -118,6 +118,14 @@ def explain(error: BaseException, argv: Sequence[str], config_name: str, index: 
     text = str(error)
     if isinstance(error, MissingConfigException) and (found := _MISSING.search(text)):
         group, _, option = found.group(1).rpartition("/")
+        from pegboard.runner.app import HYDRA_PLUGIN_EXTRAS
+
+        # A sweeper or launcher that a config selects comes from a Hydra plugin (an extra).
+        if extra := HYDRA_PLUGIN_EXTRAS.get(found.group(1)):
+            return (
+                f"{group}={option} needs a Hydra plugin that is not installed. "
+                f"To fix: pip install pegboard-core[{extra}]"
+            )
         if group:
             return unknown_option(group, option, config_name, index)
     if (found := _OVERRIDE.search(text)) is not None:
