@@ -6,6 +6,7 @@ session is about editable installs), with the versions pinned in constraints.txt
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -31,6 +32,7 @@ nox.options.sessions = [
     "integration",
     "editable",
     "build",
+    "scaffold",
 ]
 nox.options.error_on_external_run = True
 
@@ -114,6 +116,9 @@ def data_vision(session: nox.Session) -> None:
 def integration(session: nox.Session) -> None:
     """Everything installed: core and launcher tests beside the packs, and end-to-end runs."""
     install(session, *PACKAGES)
+    session.install(
+        *CONSTRAINTS, f"{ROOT / 'packages/core'}[optuna,joblib,mlflow,onnx,safetensors,images]"
+    )
     pytest(session, "packages/core/tests", "packages/launcher/tests", "tests/e2e")
 
 
@@ -149,6 +154,34 @@ def build(session: nox.Session) -> None:
         (wheel,) = out.glob("*.whl")
         configs = _check_wheel(wheel, folder / "src")
         session.log(f"{wheel.name}: every module and all {configs} config files are inside")
+
+
+@nox.session
+def scaffold(session: nox.Session) -> None:
+    """A `pegboard new-pack` wheel beside the vision packs: its tests, listing, training."""
+    install(session, *PACKAGES)
+    session.install(*CONSTRAINTS, "build")
+    tmp = Path(session.create_tmp()) / "scaffold"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    name = "acme-scaffold"
+    session.run("pegboard", "new-pack", name, "--kind", "both", "--dir", str(tmp))
+    pack = tmp / name
+    session.run("python", "-m", "build", "--wheel", "--outdir", str(tmp / "dist"), str(pack))
+    (wheel,) = (tmp / "dist").glob("*.whl")
+    session.install(*CONSTRAINTS, str(wheel))
+    # The generated pack's own tests, against its installed wheel, then the command line.
+    session.run("pytest", "-q", "-p", "no:cacheprovider", str(pack / "tests"), *session.posargs)
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(ROOT / "tests" / "scaffold"),
+        *session.posargs,
+        env={"SCAFFOLD_PACK": name},
+    )
 
 
 @nox.session
