@@ -257,7 +257,7 @@ def warn_pack_differences(record: Record, installed: Mapping[str, str], path: Pa
     return differences
 
 
-def model_class(record: Record, path: Path, requested: str | None = None) -> type:
+def model_class(record: Record, path: Path, requested: str | None = None) -> Any:
     """The ``pegboard.Model`` subclass that the checkpoint's model config names.
 
     Args:
@@ -300,7 +300,8 @@ def data_state(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
         checkpoint: A loaded checkpoint.
     """
     for value in checkpoint.values():
-        if isinstance(value, Mapping) and ("class_names" in value or "mean" in value):
+        # Hyperparameters may hold "mean": None; the state holds the values in use.
+        if isinstance(value, Mapping) and (value.get("class_names") or value.get("mean")):
             return dict(value)
     return {}
 

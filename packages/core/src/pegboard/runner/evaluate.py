@@ -32,7 +32,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     Returns:
         The test metrics (``test/acc``, ``test/loss``...).
     """
-    return run_stage(cfg, "eval", _evaluate)  # type: ignore[no-any-return]
+    return run_stage(cfg, "eval", _evaluate)
 
 
 def _evaluate(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], dict[str, float]]:

@@ -45,7 +45,7 @@ def export(cfg: DictConfig) -> Path:
         raise ConfigError(
             f"format={fmt!r} is not an export format; choose one of: {', '.join(FORMATS)}"
         )
-    return run_stage(cfg, "export", _export)  # type: ignore[no-any-return]
+    return run_stage(cfg, "export", _export)
 
 
 def sample_batch(cfg: DictConfig, restored: Restored) -> torch.Tensor:

@@ -56,7 +56,7 @@ def show_model_info(cfg: DictConfig) -> dict[str, Any]:
     node = OmegaConf.to_container(cfg.model, resolve=True)
     if not isinstance(node, dict) or "_target_" not in node:
         raise ConfigError("model-info needs a model config with a _target_ (model=NAME)")
-    check_node(node, "model")
+    check_node({str(key): value for key, value in node.items()}, "model")
     try:
         model = instantiate(node, _convert_="all")
     except Exception as error:

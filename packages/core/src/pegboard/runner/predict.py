@@ -38,7 +38,7 @@ def predict(cfg: DictConfig) -> Path:
     fmt = str(cfg.get("output_format", "csv"))
     if fmt not in FORMATS:
         raise ConfigError(f"output_format={fmt!r} is not one of: {', '.join(FORMATS)}")
-    return run_stage(cfg, "predict", _predict)  # type: ignore[no-any-return]
+    return run_stage(cfg, "predict", _predict)
 
 
 def _class_names(restored: Restored, datamodule: Any, count: int) -> list[str]:

@@ -12,9 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from pegboard.runner.rundir import STATUS_FILE
 
@@ -33,8 +32,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _overrides(job_dir: Path) -> dict[str, str]:
     try:
-        listed = yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text()) or []
-    except (OSError, yaml.YAMLError):
+        listed: Any = OmegaConf.load(job_dir / ".hydra" / "overrides.yaml") or []
+    except Exception:  # unreadable or not YAML: the job simply shows no overrides
         return {}
     pairs = (str(item).split("=", 1) for item in listed if "=" in str(item))
     return {key.lstrip("+~"): value for key, value in pairs}
