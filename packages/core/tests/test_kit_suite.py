@@ -120,3 +120,17 @@ def test_report_skips_a_model_whose_optional_dependency_is_missing() -> None:
     assert result.status == "skip" and "timm" in result.reason
     failed = _run("manifest", build)
     assert failed.status == "fail" and failed.reason == "RuntimeError: Error in call to target"
+
+
+def test_report_skips_a_config_that_needs_a_value_from_the_user() -> None:
+    from omegaconf import OmegaConf
+
+    def compose() -> None:
+        cfg = OmegaConf.create({"data": {"root": "???"}})
+        try:
+            OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        except Exception as error:
+            raise AssertionError("data=image_folder does not compose") from error
+
+    result = _run("configs compose", compose)
+    assert result.status == "skip" and "data=image_folder does not compose" in result.reason

@@ -44,6 +44,17 @@ def _missing_dependency(error: BaseException) -> ImportError | None:
     return None
 
 
+def _needs_user_value(error: BaseException) -> bool:
+    from omegaconf.errors import MissingMandatoryValue
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, MissingMandatoryValue):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _run(check: str, call: Callable[[], Any], build_step: bool = False) -> Result:
     from pegboard.testing.export_check import CheckSkipped
 
@@ -52,6 +63,10 @@ def _run(check: str, call: Callable[[], Any], build_step: bool = False) -> Resul
     except CheckSkipped as skipped:
         return Result(check, "skip", skipped.reason)
     except Exception as error:
+        if _needs_user_value(error):
+            # A config with `???` is a template the user completes (an image folder's path).
+            first = str(error).strip().splitlines()[0]
+            return Result(check, "skip", f"the config needs a value from the user: {first}")
         missing = _missing_dependency(error) if build_step else None
         if missing is not None:
             # An optional extra of the pack (timm for an adapter) is not installed.
