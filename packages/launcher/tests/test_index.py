@@ -17,7 +17,7 @@ def test_options_are_attributed_to_their_provider(add_pack) -> None:
     )
     index = build_index(discover())
     assert index.options("model") == {"net": ["acme-models"]}
-    assert index.options("experiment") == {"vision/long": ["acme-models"]}
+    assert index.options("experiment")["vision/long"] == ["acme-models"]
     assert index.options("trainer")["default"] == [CORE]
 
 
