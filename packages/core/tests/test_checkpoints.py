@@ -105,6 +105,18 @@ def test_record_pack_differences_and_model_class(tmp_path: Path) -> None:
         ckpt.model_class(record, path)
 
 
+@pytest.mark.parametrize("target", ["os.system", "subprocess.Popen", "evil_module.Net"])
+def test_a_checkpoint_cannot_name_a_class_outside_the_allow_list(
+    tmp_path: Path, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imported = []
+    monkeypatch.setattr(ckpt.importlib, "import_module", lambda name: imported.append(name))
+    record = ckpt.Record(config={"model": {"_target_": target}}, packs={})
+    with pytest.raises(ConfigError, match=r"model\._target_"):
+        ckpt.model_class(record, tmp_path / "x.ckpt")
+    assert imported == []  # refused before anything was imported
+
+
 def _batches(loader: TensorBatchLoader, limit: int | None = None) -> list[torch.Tensor]:
     taken = []
     for inputs, _ in loader:

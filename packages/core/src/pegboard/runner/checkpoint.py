@@ -272,7 +272,12 @@ def model_class(record: Record, path: Path, requested: str | None = None) -> Any
     """
     from pegboard.model import Model
 
+    from pegboard.targets import check_target
+
     target = str((record.config.get("model") or {}).get("_target_", ""))
+    # A checkpoint is a file from anywhere: its class is held to the same allow-list as
+    # config targets before anything is imported.
+    check_target(target, "model._target_ (from the checkpoint)")
     module_name, _, name = target.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module_name), name)
