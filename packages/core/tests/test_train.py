@@ -73,3 +73,9 @@ def test_wrong_type_fails_before_training_and_marks_the_run(tmp_path: Path) -> N
 def test_tensorboard_logger_writes_events(tmp_path: Path) -> None:
     _, run_dir = _train(tmp_path, "logger=tensorboard", "trainer.max_epochs=1", "test=false")
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_required_value_is_named_before_anything_is_built(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^data\.num_classes must be set.*data\.num_classes="):
+        _train(tmp_path, "data.num_classes=???")
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["status"] == "failed"

@@ -24,6 +24,21 @@ EXTRAS = {
 }
 
 
+def _missing_keys(node: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose value is ``???``, found without resolving anything.
+
+    ``OmegaConf.missing_keys`` resolves interpolations on its way, and so fails on the
+    very gap it should report.
+    """
+    if isinstance(node, dict):
+        items: Iterable[tuple[Any, Any]] = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return [prefix.rstrip(".")] if node == "???" else []
+    return [key for name, child in items for key in _missing_keys(child, f"{prefix}{name}.")]
+
+
 def resolve(cfg: Any) -> dict[str, Any]:
     """The config with every interpolation resolved, as plain dicts and lists.
 
@@ -32,6 +47,15 @@ def resolve(cfg: Any) -> dict[str, Any]:
     """
     if not isinstance(cfg, DictConfig):
         return dict(cfg)
+    missing = _missing_keys(OmegaConf.to_container(cfg, resolve=False))
+    if missing:
+        # Some options have no default (data=image_folder needs data.num_classes);
+        # without this, OmegaConf names whichever interpolation reached the gap first.
+        settings = " ".join(f"{key}=VALUE" for key in missing)
+        raise ConfigError(
+            f"{', '.join(missing)} must be set: the config has no default for "
+            f"{'it' if len(missing) == 1 else 'them'}. Add {settings} to the command line"
+        )
     container = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(container, dict)
     return {str(key): value for key, value in container.items()}
