@@ -271,7 +271,6 @@ def model_class(record: Record, path: Path, requested: str | None = None) -> Any
             not the requested one.
     """
     from pegboard.model import Model
-
     from pegboard.targets import check_target
 
     target = str((record.config.get("model") or {}).get("_target_", ""))
