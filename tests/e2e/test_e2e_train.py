@@ -75,7 +75,8 @@ def test_unknown_model_lists_what_the_packs_offer(run_pegboard) -> None:
     result = run_pegboard("train", "model=resnt")
     assert result.returncode == 2
     assert "Unknown model option 'resnt'." in result.stderr
-    assert "cnn (pegboard-models-vision)" in result.stderr
+    assert "Available: cnn, " in result.stderr
+    assert "mlp, " in result.stderr and "(pegboard-models-vision)" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -41,7 +41,10 @@ def unknown_option(group: str, option: str, config_name: str, index: OptionIndex
     """
     options = index.options(group)
     if options:
-        listing = ", ".join(f"{name} ({sources[0]})" for name, sources in options.items())
+        by_provider: dict[str, list[str]] = {}
+        for name, sources in options.items():
+            by_provider.setdefault(sources[0], []).append(name)
+        listing = "; ".join(f"{', '.join(names)} ({who})" for who, names in by_provider.items())
         closest = _closest(option, list(options))
         return f"Unknown {group} option '{option}'.{closest} Available: {listing}"
     missing = _missing_groups(config_name, index)
