@@ -115,9 +115,12 @@ def data_vision(session: nox.Session) -> None:
 @nox.session
 def integration(session: nox.Session) -> None:
     """Everything installed: core and launcher tests beside the packs, and end-to-end runs."""
-    install(session, *PACKAGES)
-    session.install(
-        *CONSTRAINTS, f"{ROOT / 'packages/core'}[optuna,joblib,mlflow,onnx,safetensors,images]"
+    install(
+        session,
+        "core[optuna,joblib,mlflow,onnx,safetensors,images]",
+        "launcher",
+        "models-vision[onnx]",
+        "data-vision",
     )
     pytest(session, "packages/core/tests", "packages/launcher/tests", "tests/e2e")
 
