@@ -192,4 +192,4 @@ def benchmarks(session: nox.Session) -> None:
     """Speed figures (not run by default): startup, discovery, data pipeline, model steps."""
     install(session, *PACKAGES)
     for script in sorted((ROOT / "benchmarks").glob("*.py")):
-        session.run("python", str(script), *session.posargs)
+        session.run("python", str(script))
