@@ -74,3 +74,25 @@ def test_packs_are_sorted_whatever_the_install_order(add_pack) -> None:
     for name in ("zeta-pack", "alpha-pack", "mid-pack"):
         add_pack(name)
     assert [pack.name for pack in discover().packs] == ["alpha-pack", "mid-pack", "zeta-pack"]
+
+
+def test_a_data_only_manifest_is_read_without_importing_the_pack(add_pack, pack_dir) -> None:
+    import sys
+
+    module = add_pack("lazy-pack", configs={"model/lazy_net.yaml": "a: 1\n"})
+    # Importing the package would fail: discovery must not need to.
+    (pack_dir / module / "__init__.py").write_text("raise RuntimeError('imported!')\n")
+    (pack,) = discover().packs
+    assert pack.options == {"model": ["lazy_net"]}
+    assert pack.manifest.configs == f"{module}.conf"
+    assert module not in sys.modules
+
+
+def test_a_manifest_with_code_is_imported(add_pack) -> None:
+    add_pack(
+        "busy-pack",
+        manifest="import json\nfrom pegboard.plugin import Plugin\n"
+        "plugin = Plugin(api=1, configs='busy_pack.conf', models=json.loads('{}'))\n",
+    )
+    (pack,) = discover().packs
+    assert pack.manifest.models == {}

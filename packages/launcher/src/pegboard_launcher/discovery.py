@@ -11,10 +11,11 @@ from pegboard.plugin import (
     SUPPORTED_API_VERSIONS,
     Plugin,
     config_options,
+    folder_options,
     load_object,
 )
 from pegboard_launcher.selection import DISABLE_ENV, ONLY_ENV, excluded
-from pegboard_launcher.static_api import static_api
+from pegboard_launcher.static_api import StaticManifest, config_folder, read_static
 
 
 @dataclass(frozen=True)
@@ -112,14 +113,28 @@ def _dist_identity(ep: EntryPoint) -> tuple[str, str]:
     return fields.get("Name", ep.name), fields.get("Version", "unknown")
 
 
+def _options(configs: str | None, static: StaticManifest, module: str) -> dict[str, list[str]]:
+    if not configs:
+        return {}
+    folder = config_folder(static.file, module, configs) if static.file else None
+    # Read the folder found beside the manifest when possible: finding the package
+    # through the import system would import (run) the pack's __init__.py.
+    return folder_options(folder) if folder else config_options(configs)
+
+
 def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
-    # Read `api=` from the manifest's source first: a pack built for another API is
-    # skipped before any of its code (its package's __init__ included) runs.
-    api = static_api(ep.value, ep.dist)
-    if api is not None and api not in SUPPORTED_API_VERSIONS:
-        return _incompatible(ep, name, version, api)
+    # Read the manifest's source first: a pack built for another API is skipped before
+    # any of its code (its package's __init__ included) runs, and a manifest that is
+    # plain data (the contract's form) is built without importing the pack at all.
+    static = read_static(ep.value, ep.dist)
+    if static.api is not None and static.api not in SUPPORTED_API_VERSIONS:
+        return _incompatible(ep, name, version, static.api)
+    manifest: object
     try:
-        manifest = load_object(ep.value)
+        if static.arguments is not None:
+            manifest = Plugin(**static.arguments)
+        else:
+            manifest = load_object(ep.value)
     except Exception as error:
         return Problem(
             name,
@@ -137,7 +152,7 @@ def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
     if manifest.api not in SUPPORTED_API_VERSIONS:
         return _incompatible(ep, name, version, manifest.api)
     try:
-        options = config_options(manifest.configs) if manifest.configs else {}
+        options = _options(manifest.configs, static, ep.value.partition(":")[0].strip())
     except Exception as error:
         return Problem(
             name, version, ep.name, f"its config package {manifest.configs} cannot be read: {error}"

@@ -3,7 +3,7 @@
 A pack built for another plugin API must be skipped before its code runs: importing
 ``acme._plugin`` runs ``acme/__init__.py`` first, and code written against another API
 may fail, or worse, do something at import. So the manifest module's file is found
-through the distribution's own file list (``RECORD``) or, for editable installs and
+beside the distribution's metadata (where a wheel installs it) or, for editable installs and
 plain folders on the path, by looking for it in each ``sys.path`` folder in order, as
 the import system would; and ``api=`` is read from the syntax tree. Where it cannot be
 read statically (computed, imported from elsewhere), discovery falls back to importing.
@@ -14,8 +14,10 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from dataclasses import dataclass
 from importlib.metadata import Distribution
 from pathlib import Path
+from typing import Any
 
 
 def _relative_candidates(module: str) -> list[str]:
@@ -32,11 +34,12 @@ def manifest_file(module: str, dist: Distribution | None) -> Path | None:
     """
     candidates = _relative_candidates(module)
     if dist is not None:
-        for record in dist.files or ():
-            if record.as_posix() in candidates:
-                located = Path(str(dist.locate_file(record)))
-                if located.is_file():
-                    return located
+        # A wheel installs its modules beside its dist-info folder: look there directly
+        # (parsing the whole RECORD file of every pack at every start costs too much).
+        for relative in candidates:
+            located = Path(str(dist.locate_file(relative)))
+            if located.is_file():
+                return located
     # Editable installs (a .pth line or a src folder on sys.path) and loose folders:
     # the first sys.path folder holding the file is the one `import` would use.
     for entry in sys.path:
@@ -66,10 +69,18 @@ def read_api(source: str, attribute: str) -> int | None:
         source: Python source of the manifest module.
         attribute: Name of the manifest variable (the part after ``:`` in the entry point).
     """
+    tree = _parse(source)
+    return None if tree is None else _api_in(tree, attribute)
+
+
+def _parse(source: str) -> ast.Module | None:
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError:
         return None
+
+
+def _api_in(tree: ast.Module, attribute: str) -> int | None:
     constants: dict[str, int] = {}
     found: int | None = None
     for statement in tree.body:
@@ -103,6 +114,126 @@ def _api_of_call(value: ast.expr | None, constants: dict[str, int]) -> int | Non
     return _int_value(value.args[0], constants) if value.args else None
 
 
+_PLUGIN_FIELDS = ("api", "configs", "models", "datamodules")
+
+
+def _is_plugin_import(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.ImportFrom)
+        and statement.level == 0
+        and statement.module in ("pegboard.plugin", "__future__")
+        and (statement.module == "__future__" or all(a.name == "Plugin" for a in statement.names))
+    )
+
+
+def read_manifest(source: str, attribute: str) -> dict[str, Any] | None:
+    """The ``Plugin(...)`` arguments of a manifest module that is nothing but data.
+
+    A module made only of a docstring, ``from pegboard.plugin import Plugin``, literal
+    constants and ``<attribute> = Plugin(<literals>)`` does nothing when imported but
+    build that manifest: discovery can build it from the source and import nothing of
+    the pack. Any other statement returns ``None``, and the module is imported.
+
+    Args:
+        source: Python source of the manifest module.
+        attribute: Name of the manifest variable.
+    """
+    tree = _parse(source)
+    return None if tree is None else _manifest_in(tree, attribute)
+
+
+def _manifest_in(tree: ast.Module, attribute: str) -> dict[str, Any] | None:
+    constants: dict[str, Any] = {}
+    found: dict[str, Any] | None = None
+
+    def literal(node: ast.expr) -> Any:
+        if isinstance(node, ast.Name) and node.id in constants:
+            return constants[node.id]
+        return ast.literal_eval(node)
+
+    for statement in tree.body:
+        if _is_plugin_import(statement) or (
+            isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        ):
+            continue
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            return None
+        name, value = statement.targets[0].id, statement.value
+        try:
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+                if value.func.id != "Plugin" or len(value.args) > len(_PLUGIN_FIELDS):
+                    return None
+                arguments = dict(zip(_PLUGIN_FIELDS, map(literal, value.args), strict=False))
+                for keyword in value.keywords:
+                    if keyword.arg is None:
+                        return None
+                    arguments[keyword.arg] = literal(keyword.value)
+                if name == attribute:
+                    found = arguments
+                continue
+            constants[name] = literal(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return found
+
+
+def config_folder(manifest: Path, module: str, configs: str) -> Path | None:
+    """The folder of config package ``configs``, found next to the manifest's package.
+
+    Args:
+        manifest: The manifest module's file.
+        module: The manifest module's dotted name.
+        configs: The config package's dotted name.
+    """
+    depth = module.count(".") + (1 if manifest.name == "__init__.py" else 0)
+    root = manifest.parents[depth]
+    folder = root.joinpath(*configs.split("."))
+    return folder if (folder / "__init__.py").is_file() else None
+
+
+@dataclass(frozen=True)
+class StaticManifest:
+    """What the manifest's source tells without running it.
+
+    Args:
+        file: The manifest module's file, when found.
+        api: The declared plugin API, when it is a literal.
+        arguments: The ``Plugin(...)`` arguments, when the module is nothing but data.
+    """
+
+    file: Path | None = None
+    api: int | None = None
+    arguments: dict[str, Any] | None = None
+
+
+def read_static(entry_point_value: str, dist: Distribution | None) -> StaticManifest:
+    """Read a pack's manifest from its source file, running none of the pack's code.
+
+    Args:
+        entry_point_value: ``"module:attribute"`` of the manifest.
+        dist: The distribution that declares the entry point.
+    """
+    module, _, attribute = entry_point_value.partition(":")
+    module, attribute = module.strip(), attribute.strip()
+    if not attribute or "." in attribute:
+        return StaticManifest()
+    path = manifest_file(module, dist)
+    if path is None:
+        return StaticManifest()
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return StaticManifest(path)
+    tree = _parse(source)
+    if tree is None:
+        return StaticManifest(path)
+    return StaticManifest(path, _api_in(tree, attribute), _manifest_in(tree, attribute))
+
+
 def static_api(entry_point_value: str, dist: Distribution | None) -> int | None:
     """The plugin API a pack declares, read from source; ``None`` when it cannot be read.
 
@@ -110,14 +241,4 @@ def static_api(entry_point_value: str, dist: Distribution | None) -> int | None:
         entry_point_value: ``"module:attribute"`` of the manifest.
         dist: The distribution that declares the entry point.
     """
-    module, _, attribute = entry_point_value.partition(":")
-    if not attribute or "." in attribute:
-        return None
-    path = manifest_file(module.strip(), dist)
-    if path is None:
-        return None
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return read_api(source, attribute.strip())
+    return read_static(entry_point_value, dist).api
