@@ -70,9 +70,21 @@ def test_wrong_type_fails_before_training_and_marks_the_run(tmp_path: Path) -> N
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
-def test_tensorboard_logger_writes_events(tmp_path: Path) -> None:
-    _, run_dir = _train(tmp_path, "logger=tensorboard", "trainer.max_epochs=1", "test=false")
-    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+def test_tensorboard_logger_gets_metrics_and_the_plots(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _, run_dir = _train(tmp_path, "logger=tensorboard", "trainer.max_epochs=2")
+    scalars: set[str] = set()
+    images: set[str] = set()
+    for events in (run_dir / "tensorboard").glob("events.out.tfevents.*"):
+        board = EventAccumulator(str(events), size_guidance={"images": 0, "scalars": 0})
+        board.Reload()
+        scalars |= set(board.Tags()["scalars"])
+        images |= set(board.Tags()["images"])
+    assert {"val/loss", "val/acc"} <= scalars
+    assert {"learning_curves", "confusion_matrix"} <= images
+    assert (run_dir / "learning_curves.png").exists()
+    assert (run_dir / "confusion_matrix.png").exists()
 
 
 def test_required_value_is_named_before_anything_is_built(tmp_path: Path) -> None:
