@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from pegboard.errors import ConfigError
 from pegboard.inspect import human, model_info
+from pegboard.runner.build import build, resolve
 from pegboard.runner.validate import check_node
 
 
@@ -53,16 +53,13 @@ def show_model_info(cfg: DictConfig) -> dict[str, Any]:
     Returns:
         The dict from ``pegboard.inspect.model_info``, with ``class`` added.
     """
-    node = OmegaConf.to_container(cfg.model, resolve=True)
+    resolved = resolve(cfg)
+    node = resolved.get("model")
     if not isinstance(node, dict) or "_target_" not in node:
         raise ConfigError("model-info needs a model config with a _target_ (model=NAME)")
-    check_node({str(key): value for key, value in node.items()}, "model")
-    try:
-        model = instantiate(node, _convert_="all")
-    except Exception as error:
-        cause = error.__cause__ or error
-        raise ConfigError(f"could not build model ({node['_target_']}): {cause}") from error
-    input_shape = list(OmegaConf.to_container(cfg.input_shape, resolve=True))  # type: ignore[arg-type]
+    check_node(node, "model")
+    model = build(node, "model")
+    input_shape = list(resolved["input_shape"])
     info = model_info(model, input_shape, batch_size=int(cfg.batch_size))
     info["class"] = f"{type(model).__module__}.{type(model).__qualname__}"
     print(format_info(info["class"], info))
