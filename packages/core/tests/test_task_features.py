@@ -148,7 +148,7 @@ def test_bf16_mixed_precision_trains(tmp_path: Path) -> None:
     model = TinyConvNet()
     trainer = _trainer(tmp_path, max_steps=2, precision="bf16-mixed")
     trainer.fit(model, datamodule=_data())
-    assert math.isfinite(float(trainer.callback_metrics["train/loss_step"]))
+    assert math.isfinite(float(trainer.callback_metrics["train/loss"]))
     assert model.net[0].weight.dtype == torch.float32  # master weights stay fp32
 
 
@@ -163,7 +163,9 @@ def test_label_smoothing_applies_to_training_loss_only() -> None:
     plain.eval()
     smooth.eval()
     with torch.no_grad():
-        assert torch.isclose(plain._shared_step(batch, "val"), smooth._shared_step(batch, "val"))
+        assert torch.isclose(
+            plain._scored_step(batch, "val")[0], smooth._scored_step(batch, "val")[0]
+        )
 
 
 def test_compile_switch_runs_the_compiled_forward(tmp_path: Path) -> None:

@@ -73,17 +73,30 @@ class MetricHistory(pl.Callback):
 
     def __init__(self) -> None:
         self.epochs: list[dict[str, float]] = []
+        self._finished_epoch: int | None = None
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking:
+        # Lightning runs this before the module's own on_train_epoch_end, where tasks
+        # log their epoch means: read the metrics once the epoch is wholly over.
+        self._finished_epoch = trainer.current_epoch
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._record(trainer)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._record(trainer)
+
+    def _record(self, trainer: pl.Trainer) -> None:
+        if self._finished_epoch is None:
             return
         metrics = trainer.callback_metrics
-        row = {"epoch": float(trainer.current_epoch)}
+        row = {"epoch": float(self._finished_epoch)}
         for name in CURVE_METRICS:
-            value = metrics.get(f"{name}_epoch", metrics.get(name))
+            value = metrics.get(name)
             if value is not None:
                 row[name] = float(value)
         self.epochs.append(row)
+        self._finished_epoch = None
 
 
 class ConfusionCounts(pl.Callback):
