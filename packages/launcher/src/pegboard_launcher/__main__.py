@@ -1,7 +1,5 @@
 """``python -m pegboard_launcher`` is the ``pegboard`` command."""
 
-import sys
+from pegboard_launcher.cli import console_main
 
-from pegboard_launcher.cli import main
-
-sys.exit(main())
+console_main()

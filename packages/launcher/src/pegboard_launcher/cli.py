@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pegboard.errors import PegboardError, PluginError
 from pegboard.runner.app import COMMANDS
@@ -141,3 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = ["EXIT_CONFIG", "check_problems", "main", "prepare"]
+
+
+def console_main() -> NoReturn:
+    """The ``pegboard`` console script: ``main``, then a quick exit."""
+    try:
+        status = main()
+    finally:
+        # The command has closed what it wrote. Freezing the heap spares the
+        # interpreter's last garbage collection a walk over the millions of objects
+        # that torch, Lightning and their imports made: about a second on every exit.
+        gc.freeze()
+    sys.exit(status)

@@ -108,7 +108,8 @@ def to_tensorboard(loggers: Sequence[Any], figures: Mapping[str, Any], step: int
     for logger in boards:
         for tag, figure in figures.items():
             logger.experiment.add_figure(tag, figure, global_step=step, close=False)
-        logger.experiment.flush()
+        # Closed here rather than at exit: the run's files are complete once it returns.
+        logger.experiment.close()
     return len(boards)
 
 
