@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 
 from pegboard.loaders import TensorBatchLoader
 from pegboard.tasks import ClassificationModel
+from pegboard.testing import quiet_trainer
 
 
 class _Identity(ClassificationModel):
@@ -26,14 +26,7 @@ SOFT = torch.tensor([[0.7, 0.3, 0.0], [0.2, 0.8, 0.0], [0.0, 0.4, 0.6], [0.1, 0.
 
 
 def _validate(targets: torch.Tensor, tmp_path) -> dict[str, float]:
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-    )
+    trainer = quiet_trainer(tmp_path)
     trainer.validate(_Identity(), dataloaders=TensorBatchLoader(LOGITS, targets, 4), verbose=False)
     return {name: float(value) for name, value in trainer.callback_metrics.items()}
 

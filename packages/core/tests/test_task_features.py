@@ -13,6 +13,7 @@ from torch import nn
 
 from pegboard.tasks import ClassificationModel
 from pegboard.tasks.ema import WeightEMA
+from pegboard.testing import quiet_trainer
 from pegboard.testing.datamodule import RandomImageDataModule
 
 
@@ -53,15 +54,7 @@ def _data() -> RandomImageDataModule:
 def _trainer(tmp_path: Path, **kwargs: Any) -> pl.Trainer:
     options: dict[str, Any] = {"max_steps": 4, "limit_val_batches": 1}
     options.update(kwargs)
-    return pl.Trainer(
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-        **options,
-    )
+    return quiet_trainer(tmp_path, **options)
 
 
 def test_ema_follows_the_weights_and_answers_in_eval(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 import torch
 from conftest import NATIVE
 
+from pegboard.testing import quiet_trainer
 from pegboard.testing.datamodule import RandomImageDataModule
 
 
@@ -37,16 +38,7 @@ def test_loss_falls_after_a_few_steps(option: str, build_model: Callable[..., An
     # One batch of 32 digit-shaped images, seen again at every step.
     data = RandomImageDataModule((1, 8, 8), 10, num_samples=32, batch_size=32, seed=0)
     recorder = LossRecorder()
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_steps=6,
-        limit_val_batches=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[recorder],
-    )
+    trainer = quiet_trainer(max_steps=6, limit_val_batches=0, callbacks=[recorder])
     trainer.fit(model, datamodule=data)
     first, last = recorder.losses[0], recorder.losses[-1]
     assert last < first, f"model={option}: loss {first:.3f} -> {last:.3f} in 6 steps"

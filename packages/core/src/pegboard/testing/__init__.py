@@ -37,6 +37,7 @@ from pegboard.testing.checks import (
 )
 from pegboard.testing.export_check import CheckSkipped, check_export, check_hparams
 from pegboard.testing.shipping import check_configs_shipped
+from pegboard.testing.trainer import quiet_trainer
 
 __all__ = [
     "CheckSkipped",
@@ -50,4 +51,5 @@ __all__ = [
     "config_options",
     "load_plugin",
     "model_configs",
+    "quiet_trainer",
 ]

@@ -18,6 +18,7 @@ from pegboard.plugin import (
 )
 from pegboard.testing.compose import KIT_CONFIGS, compose_config
 from pegboard.testing.shipping import check_configs_shipped
+from pegboard.testing.trainer import quiet_trainer
 
 HEAVY_MODULES = ("torch", "pytorch_lightning", "lightning")
 
@@ -130,21 +131,6 @@ def _build(node: Any, plugin: str) -> Any:
     return instantiate(node, _convert_="all")
 
 
-def _quiet_trainer(tmp_path: Path, **kwargs: Any) -> Any:
-    import pytorch_lightning as pl
-
-    return pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-        **kwargs,
-    )
-
-
 def model_configs(
     plugin: str,
     option: str,
@@ -224,7 +210,7 @@ def check_model(
     check_hparams(model, f"model={option}")
     datamodule = _build(data_cfg, plugin)
 
-    trainer = _quiet_trainer(tmp_path, fast_dev_run=1)
+    trainer = quiet_trainer(tmp_path, fast_dev_run=1)
     trainer.fit(model, datamodule=datamodule)
     losses = [value for name, value in trainer.callback_metrics.items() if name.endswith("loss")]
     assert losses and all(math.isfinite(float(v)) for v in losses), (
