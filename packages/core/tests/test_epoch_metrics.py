@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from pytorch_lightning.loggers import CSVLogger
 from test_task_features import TinyConvNet
 
+from pegboard.testing import quiet_trainer
 from pegboard.testing.datamodule import RandomImageDataModule
 
 
@@ -20,23 +21,10 @@ def _data(batch_size: int = 4) -> RandomImageDataModule:
     return RandomImageDataModule((2, 8, 8), 4, num_samples=10, batch_size=batch_size, seed=0)
 
 
-def _trainer(tmp_path: Path, **kwargs: Any) -> pl.Trainer:
-    options: dict[str, Any] = {
-        "accelerator": "cpu",
-        "logger": False,
-        "enable_checkpointing": False,
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "default_root_dir": tmp_path,
-    }
-    options.update(kwargs)
-    return pl.Trainer(**options)
-
-
 def test_validation_means_weight_each_sample_equally(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model, data = TinyConvNet(), _data(batch_size=4)  # batches of 4, 4 and 2
-    (result,) = _trainer(tmp_path).validate(model, datamodule=data, verbose=False)
+    (result,) = quiet_trainer(tmp_path).validate(model, datamodule=data, verbose=False)
     inputs, targets = data.splits["val"]
     with torch.no_grad():
         logits = model.eval()(inputs)
@@ -49,7 +37,7 @@ def test_validation_means_weight_each_sample_equally(tmp_path: Path) -> None:
 def test_step_loss_follows_log_every_n_steps_and_epochs_get_means(tmp_path: Path) -> None:
     torch.manual_seed(0)
     logger = CSVLogger(tmp_path, name="run")
-    trainer = _trainer(tmp_path, logger=logger, max_epochs=2, log_every_n_steps=2)
+    trainer = quiet_trainer(tmp_path, logger=logger, max_epochs=2, log_every_n_steps=2)
     trainer.fit(TinyConvNet(), datamodule=_data(batch_size=2))  # 5 steps per epoch
     rows = list(csv.DictReader((Path(logger.log_dir) / "metrics.csv").open()))
     step_rows = [int(row["step"]) for row in rows if row.get("train/loss_step")]
@@ -72,13 +60,30 @@ class SaveAtStep(pl.Callback):
 def test_resuming_mid_epoch_reports_the_whole_epoch_means(tmp_path: Path) -> None:
     checkpoint = tmp_path / "mid.ckpt"
     torch.manual_seed(0)
-    straight = _trainer(
+    straight = quiet_trainer(
         tmp_path, max_epochs=1, limit_val_batches=0, callbacks=[SaveAtStep(2, checkpoint)]
     )
     straight.fit(TinyConvNet(), datamodule=_data(batch_size=2))
     assert checkpoint.exists()
 
-    resumed = _trainer(tmp_path, max_epochs=1, limit_val_batches=0)
+    resumed = quiet_trainer(tmp_path, max_epochs=1, limit_val_batches=0)
+    resumed.fit(TinyConvNet(), datamodule=_data(batch_size=2), ckpt_path=checkpoint)
+    for name in ("train/loss", "train/acc"):
+        expected = straight.callback_metrics[name]
+        assert torch.allclose(resumed.callback_metrics[name], expected), name
+
+
+def test_resuming_after_an_epoch_starts_the_next_epochs_sums_afresh(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    straight = quiet_trainer(tmp_path, max_epochs=2, limit_val_batches=0)
+    straight.fit(TinyConvNet(), datamodule=_data(batch_size=2))
+
+    torch.manual_seed(0)
+    first = quiet_trainer(tmp_path, max_epochs=1, limit_val_batches=0)
+    first.fit(TinyConvNet(), datamodule=_data(batch_size=2))
+    checkpoint = tmp_path / "epoch0.ckpt"
+    first.save_checkpoint(checkpoint)
+    resumed = quiet_trainer(tmp_path, max_epochs=2, limit_val_batches=0)
     resumed.fit(TinyConvNet(), datamodule=_data(batch_size=2), ckpt_path=checkpoint)
     for name in ("train/loss", "train/acc"):
         expected = straight.callback_metrics[name]

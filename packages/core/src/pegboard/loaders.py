@@ -103,6 +103,20 @@ class TensorBatchLoader:
             self._position = (epoch, batch + 1)
             yield self.inputs[chosen], self.targets[chosen]
 
+    def set_epoch(self, epoch: int) -> None:
+        """Serve epoch ``epoch`` next.
+
+        Lightning restores a loader's position only from a checkpoint taken mid-epoch;
+        ``pegboard.Model`` calls this at every epoch start, so that training resumed
+        from a checkpoint taken between epochs draws that epoch's order too.
+
+        Args:
+            epoch: The epoch about to start.
+        """
+        if epoch != self.epoch:
+            # A mid-epoch position restored for this very epoch is kept.
+            self.epoch, self._skip = epoch, 0
+
     def state_dict(self) -> dict[str, Any]:
         """Where the loader stands: the current epoch and the batches it has handed out.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pytorch_lightning as pl
@@ -85,6 +85,23 @@ class Model(pl.LightningModule, ABC):
             batch: One batch from the datamodule's test loader.
             batch_idx: Index of the batch in the epoch.
         """
+
+    def on_train_epoch_start(self) -> None:
+        """Tell loaders that draw their own order (``set_epoch``) which epoch starts.
+
+        Lightning restores a loader's position only from a checkpoint taken mid-epoch,
+        so a ``TensorBatchLoader`` resumed from one taken between epochs would repeat
+        the first epoch's order. Subclasses that override this hook call ``super()``.
+        """
+        loaders = self.trainer.train_dataloader
+        if isinstance(loaders, Mapping):
+            loaders = list(loaders.values())
+        elif not isinstance(loaders, list | tuple):
+            loaders = [loaders]
+        for loader in loaders:
+            set_epoch = getattr(loader, "set_epoch", None)
+            if callable(set_epoch):
+                set_epoch(self.current_epoch)
 
     def configure_optimizers(self) -> Any:
         """Build the optimizer (and scheduler) from the partials given at construction."""

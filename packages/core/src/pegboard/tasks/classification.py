@@ -202,8 +202,8 @@ class ClassificationModel(Model):
 
     def _start_epoch(self, stage: str) -> None:
         position = (self.current_epoch, self.global_step)
-        # Sums restored from a checkpoint that training resumes from carry on; a
-        # checkpoint loaded to start a new run (step 0) does not bring its sums.
+        # Sums restored from a checkpoint taken inside the epoch that training resumes
+        # carry on; a checkpoint loaded to start a new run does not bring its sums.
         if stage != "train" or self._restored_train_position != position:
             self._epoch_means[stage].reset()
         if stage == "train":
@@ -211,6 +211,8 @@ class ClassificationModel(Model):
 
     def _log_epoch_means(self, stage: str) -> None:
         means = self._epoch_means[stage].means()
+        # Emptied once logged: a checkpoint saved after the epoch's end carries no sums.
+        self._epoch_means[stage].reset()
         if means is None:
             return
         loss, accuracy = means
@@ -221,6 +223,7 @@ class ClassificationModel(Model):
 
     def on_train_epoch_start(self) -> None:
         """Start the epoch's sums, unless they were restored mid-epoch."""
+        super().on_train_epoch_start()
         self._start_epoch("train")
 
     def on_train_epoch_end(self) -> None:
