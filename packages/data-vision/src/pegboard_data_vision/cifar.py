@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from pegboard.errors import ConfigError
+from pegboard.signature import extends
 from pegboard_data_vision.base import Decoded, ImageDataModule
 from pegboard_data_vision.download import Remote
-from pegboard_data_vision.signature import extends
 
 _URLS = ("https://www.cs.toronto.edu/~kriz/",)
 _HOMEPAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"

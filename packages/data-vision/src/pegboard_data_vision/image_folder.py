@@ -9,9 +9,9 @@ from typing import Any
 import torch
 
 from pegboard.errors import ConfigError
+from pegboard.signature import extends
 from pegboard_data_vision import folders
 from pegboard_data_vision.base import Decoded, ImageDataModule
-from pegboard_data_vision.signature import extends
 from pegboard_data_vision.splits import split_indices
 
 _MODES = ("auto", "memory", "stream")

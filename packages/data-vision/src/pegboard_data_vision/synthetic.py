@@ -7,8 +7,8 @@ from typing import Any
 import torch
 
 from pegboard.errors import ConfigError
+from pegboard.signature import extends
 from pegboard_data_vision.base import Decoded, ImageDataModule
-from pegboard_data_vision.signature import extends
 
 
 @extends

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape
 
@@ -89,6 +89,7 @@ def _replace_last_linear(net: nn.Module, num_classes: int) -> None:
     setattr(parent, attr, nn.Linear(old.in_features, num_classes))
 
 
+@extends
 class TimmModel(ClassificationModel):
     """Any ``timm.create_model`` architecture, trained by pegboard's task.
 
@@ -100,12 +101,8 @@ class TimmModel(ClassificationModel):
         pretrained: Load timm's pretrained weights (needs the network to download them).
         model_kwargs: Further arguments of ``timm.create_model`` (``drop_rate``,
             ``img_size`` for ViTs...).
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -115,22 +112,9 @@ class TimmModel(ClassificationModel):
         name: str = "resnet18",
         pretrained: bool = False,
         model_kwargs: Mapping[str, Any] | None = None,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         timm = import_extra("timm")
         channels, _, _ = image_shape(input_shape, f"timm model {name!r}")
@@ -143,6 +127,7 @@ class TimmModel(ClassificationModel):
         )
 
 
+@extends
 class TorchvisionModel(ClassificationModel):
     """Any ``torchvision.models`` classifier, trained by pegboard's task.
 
@@ -154,12 +139,8 @@ class TorchvisionModel(ClassificationModel):
         weights: Pretrained weights (``"DEFAULT"``, ``"IMAGENET1K_V1"``) or ``None``;
             with weights the last linear layer is replaced for ``num_classes``.
         model_kwargs: Further arguments of the model builder.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -169,22 +150,9 @@ class TorchvisionModel(ClassificationModel):
         name: str = "resnet18",
         weights: str | None = None,
         model_kwargs: Mapping[str, Any] | None = None,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         torchvision = import_extra("torchvision")
         channels, _, _ = image_shape(input_shape, f"torchvision model {name!r}")

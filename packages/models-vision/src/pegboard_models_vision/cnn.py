@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 
 
@@ -18,6 +19,7 @@ def _conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
     ]
 
 
+@extends
 class CNN(ClassificationModel):
     """Stages of two 3x3 conv blocks, halving resolution between stages, then global pooling.
 
@@ -30,12 +32,8 @@ class CNN(ClassificationModel):
         width: Channels of the first stage; each later stage doubles it.
         stages: Number of stages (resolution halves after each but the last).
         dropout: Dropout before the classifier.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -45,22 +43,9 @@ class CNN(ClassificationModel):
         width: int = 32,
         stages: int = 2,
         dropout: float = 0.1,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         if len(input_shape) != 3:
             raise ValueError(

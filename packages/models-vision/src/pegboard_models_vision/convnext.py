@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.blocks import DropPath, drop_path_rates
@@ -58,6 +59,7 @@ class ConvNeXtBlock(nn.Module):
         return x + self.drop_path(out)
 
 
+@extends
 class ConvNeXt(ClassificationModel):
     """ConvNeXt with stage depths and widths as parameters.
 
@@ -75,12 +77,8 @@ class ConvNeXt(ClassificationModel):
         stem_stride: Patchify stride of the stem: 1, 2 or 4.
         drop_path: Stochastic depth rate of the last block.
         layer_scale: Initial residual scale.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -92,22 +90,9 @@ class ConvNeXt(ClassificationModel):
         stem_stride: int = 2,
         drop_path: float = 0.1,
         layer_scale: float = 1e-6,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         channels, height, width = image_shape(input_shape, "ConvNeXt")
         if len(depths) != len(dims) or not depths:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape
 
@@ -21,6 +22,7 @@ def _padding_for(side: int) -> tuple[int, int]:
     return first, second
 
 
+@extends
 class LeNet5(ClassificationModel):
     """C1 6@5x5, pool, C3 16@5x5, pool, then fully connected 120, 84 and the classes.
 
@@ -28,12 +30,8 @@ class LeNet5(ClassificationModel):
         input_shape: ``[channels, height, width]`` of one image (8 px and more).
         num_classes: Number of classes.
         dropout: Dropout before each hidden fully connected layer (0 in the paper).
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -41,22 +39,9 @@ class LeNet5(ClassificationModel):
         input_shape: Sequence[int],
         num_classes: int,
         dropout: float = 0.0,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         channels, height, width = image_shape(input_shape, "LeNet5")
         if min(height, width) < 4:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 
 
+@extends
 class MLP(ClassificationModel):
     """Flatten, then ``Linear -> BatchNorm -> ReLU -> Dropout`` per hidden layer.
 
@@ -19,12 +21,8 @@ class MLP(ClassificationModel):
         num_classes: Number of classes.
         hidden_sizes: Width of each hidden layer.
         dropout: Dropout probability after each hidden layer.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -33,22 +31,9 @@ class MLP(ClassificationModel):
         num_classes: int,
         hidden_sizes: Sequence[int] = (256, 128),
         dropout: float = 0.1,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(input_shape)

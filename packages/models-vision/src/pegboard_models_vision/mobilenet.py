@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.blocks import InvertedResidual, classifier_head, conv_bn
@@ -34,6 +35,7 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
+@extends
 class MobileNetV2(ClassificationModel):
     """MobileNetV2 with a width multiplier, for 8 px to 224 px images.
 
@@ -47,12 +49,8 @@ class MobileNetV2(ClassificationModel):
         last_channels: Channels of the last 1x1 convolution (scaled up when
             ``width_mult > 1``).
         dropout: Dropout before the classifier.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -62,22 +60,9 @@ class MobileNetV2(ClassificationModel):
         width_mult: float = 1.0,
         last_channels: int = 1280,
         dropout: float = 0.2,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         channels, height, width = image_shape(input_shape, "MobileNetV2")
         if width_mult <= 0:

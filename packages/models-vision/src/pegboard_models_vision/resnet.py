@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.blocks import BasicBlock, Bottleneck, classifier_head, conv_bn
@@ -63,6 +64,7 @@ def _zero_init_last_bn(net: nn.Module) -> None:
                 nn.init.zeros_(norm.weight)
 
 
+@extends
 class ResNet(ClassificationModel):
     """ResNet-18/34/50/101/152 (He et al. 2016) for any image size.
 
@@ -80,12 +82,8 @@ class ResNet(ClassificationModel):
         stem: ``"auto"``, ``"imagenet"`` or ``"small"``.
         zero_init_residual: Start each block's last BatchNorm at zero.
         dropout: Dropout before the classifier.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -97,22 +95,9 @@ class ResNet(ClassificationModel):
         stem: str = "auto",
         zero_init_residual: bool = True,
         dropout: float = 0.0,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         channels, height, width_px = image_shape(input_shape, "ResNet")
         if depth not in IMAGENET_DEPTHS:
@@ -149,6 +134,7 @@ class ResNet(ClassificationModel):
             _zero_init_last_bn(self.net)
 
 
+@extends
 class CifarResNet(ClassificationModel):
     """The CIFAR ResNets of He et al. 2016 (ResNet-20/32/44/56/110): depth ``6n + 2``.
 
@@ -161,12 +147,8 @@ class CifarResNet(ClassificationModel):
         depth: ``6n + 2``: 20, 32, 44, 56, 110...
         width: Channels of the first stage.
         zero_init_residual: Start each block's last BatchNorm at zero.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -176,22 +158,9 @@ class CifarResNet(ClassificationModel):
         depth: int = 20,
         width: int = 16,
         zero_init_residual: bool = False,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         channels, height, width_px = image_shape(input_shape, "CifarResNet")
         if depth < 8 or (depth - 2) % 6:

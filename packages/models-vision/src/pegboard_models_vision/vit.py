@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape
 from pegboard_models_vision.blocks import DropPath, drop_path_rates
@@ -162,6 +163,7 @@ def auto_patch_size(height: int, width: int) -> int:
     return min(divisors, key=lambda d: (abs(d - target), d))
 
 
+@extends
 class VisionTransformer(ClassificationModel):
     """ViT with the patch size, depth, width and heads as parameters.
 
@@ -180,12 +182,8 @@ class VisionTransformer(ClassificationModel):
         mlp_ratio: MLP hidden width over ``dim``.
         dropout: Dropout in attention, MLP and after the position embedding.
         drop_path: Stochastic depth rate of the last block.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -199,22 +197,9 @@ class VisionTransformer(ClassificationModel):
         mlp_ratio: float = 4.0,
         dropout: float = 0.0,
         drop_path: float = 0.1,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         channels, height, width = image_shape(input_shape, "VisionTransformer")
         patch = auto_patch_size(height, width) if patch_size is None else patch_size

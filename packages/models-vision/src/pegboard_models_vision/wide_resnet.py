@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import nn
 
-from pegboard.model import OptimizerFactory, SchedulerFactory
+from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.resnet import make_stage
 
 
+@extends
 class WideResNet(ClassificationModel):
     """WRN-``depth``-``widen_factor``: three stages of ``(depth - 4) / 6`` wide blocks.
 
@@ -24,12 +26,8 @@ class WideResNet(ClassificationModel):
         depth: ``6n + 4``: 16, 22, 28, 40...
         widen_factor: Width multiplier ``k``.
         dropout: Dropout between the two convolutions of each block.
-        label_smoothing: See ``ClassificationModel``.
-        ema_decay: See ``ClassificationModel``.
-        channels_last: See ``ClassificationModel``.
-        compile: See ``ClassificationModel``.
-        optimizer: See ``pegboard.Model``.
-        scheduler: See ``pegboard.Model``.
+        **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
+            ``ema_decay``, ``channels_last``, ``compile``, ``optimizer``, ``scheduler``...
     """
 
     def __init__(
@@ -39,22 +37,9 @@ class WideResNet(ClassificationModel):
         depth: int = 16,
         widen_factor: int = 4,
         dropout: float = 0.0,
-        label_smoothing: float = 0.0,
-        ema_decay: float | None = None,
-        channels_last: bool = False,
-        compile: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
+        **task_options: Any,
     ) -> None:
-        super().__init__(
-            num_classes,
-            label_smoothing,
-            optimizer,
-            scheduler,
-            ema_decay=ema_decay,
-            channels_last=channels_last,
-            compile=compile,
-        )
+        super().__init__(num_classes, **task_options)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         channels, height, width_px = image_shape(input_shape, "WideResNet")
         if depth < 10 or (depth - 4) % 6:

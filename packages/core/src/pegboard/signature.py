@@ -26,18 +26,20 @@ def extends(cls: C) -> C:
     Args:
         cls: A class whose ``__init__`` passes ``**kwargs`` to its base class.
     """
+    init: Any = cls.__dict__["__init__"]
     base = cls.__mro__[1]
-    own = inspect.signature(cls.__init__)
-    params = [p for p in list(own.parameters.values())[1:] if p.kind is not p.VAR_KEYWORD]
+    base_init: Any = base.__init__  # type: ignore[misc]
+    own = inspect.signature(init)
+    forwarded = {p.name for p in own.parameters.values() if p.kind is p.VAR_KEYWORD}
+    params = [p for p in list(own.parameters.values())[1:] if p.name not in forwarded]
     names = {p.name for p in params}
+    # The class's signature, not its __init__'s: a base decorated here publishes its own.
     for param in inspect.signature(base).parameters.values():
         if param.name not in names and param.kind is not param.VAR_KEYWORD:
             params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
     cls.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
-    hints: dict[str, Any] = {
-        **typing.get_type_hints(base.__init__),
-        **typing.get_type_hints(cls.__init__),
-    }
-    hints.pop("kwargs", None)
-    cls.__init__.__annotations__ = hints
+    hints: dict[str, Any] = {**typing.get_type_hints(base_init), **typing.get_type_hints(init)}
+    for name in forwarded:
+        hints.pop(name, None)
+    init.__annotations__ = hints
     return cls
