@@ -192,7 +192,7 @@ def main() -> None:
         for _ in range(args.repeats):  # interleaved, so drift in machine load hits both
             hand = max(hand, hand_speed(node, x, y, args.warmup, args.seconds))
             ours = max(ours, pegboard_speed(node, x, y, args.warmup, args.seconds))
-        print(f"{option:<14}{hand:>14.2f}{ours:>18.2f}{hand / ours:>8.3f}", flush=True)
+        print(f"{option:<14}{hand:>14.3g}{ours:>18.3g}{hand / ours:>8.3f}", flush=True)
 
 
 if __name__ == "__main__":
