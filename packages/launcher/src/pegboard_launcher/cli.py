@@ -142,9 +142,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(error)
 
 
-__all__ = ["EXIT_CONFIG", "check_problems", "main", "prepare"]
-
-
 def console_main() -> NoReturn:
     """The ``pegboard`` console script: ``main``, then a quick exit."""
     try:
@@ -155,3 +152,6 @@ def console_main() -> NoReturn:
         # that torch, Lightning and their imports made: about a second on every exit.
         gc.freeze()
     sys.exit(status)
+
+
+__all__ = ["EXIT_CONFIG", "check_problems", "console_main", "main", "prepare"]
