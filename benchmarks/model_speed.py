@@ -28,17 +28,17 @@ import itertools
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
-from pegboard.testing.compose import KIT_CONFIGS, compose_config
+from pegboard.testing import model_configs
 
-PACK_CONFIGS = "pegboard_models_vision.conf"
+PLUGIN = "pegboard_models_vision._plugin:plugin"
 # More steps than any trial takes: trials end on their time budget.
 MAX_STEPS = 1_000_000
 DEFAULT_MODELS = [
@@ -60,21 +60,8 @@ DEFAULT_MODELS = [
 
 def model_config(option: str, input_shape: list[int], num_classes: int) -> dict[str, Any]:
     """The resolved config of ``model=option`` for the given data shape."""
-    shape = "[" + ",".join(map(str, input_shape)) + "]"
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        compose_config(
-            [
-                f"model={option}",
-                "data=kit_images",
-                f"data.input_shape={shape}",
-                f"data.num_classes={num_classes}",
-            ],
-            [PACK_CONFIGS, KIT_CONFIGS],
-            scratch,
-        ) as cfg,
-    ):
-        node = OmegaConf.to_container(cfg.model, resolve=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        node, _ = model_configs(PLUGIN, option, Path(scratch), input_shape, num_classes)
     assert isinstance(node, dict)
     return node
 

@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from omegaconf import OmegaConf
 
 from pegboard import testing as kit
-from pegboard.testing.compose import KIT_CONFIGS, compose_config
 
 PLUGIN = "pegboard_models_vision._plugin:plugin"
 ADAPTERS = {"timm": "timm", "torchvision": "torchvision"}
@@ -45,19 +43,7 @@ def build_model(tmp_path: Path) -> Callable[..., Any]:
     ) -> Any:
         from hydra.utils import instantiate
 
-        shape = "[" + ",".join(str(d) for d in input_shape) + "]"
-        with compose_config(
-            [
-                f"model={option}",
-                "data=kit_images",
-                f"data.input_shape={shape}",
-                f"data.num_classes={num_classes}",
-                *overrides,
-            ],
-            ["pegboard_models_vision.conf", KIT_CONFIGS],
-            tmp_path,
-        ) as cfg:
-            node = OmegaConf.to_container(cfg.model, resolve=True)
+        node, _ = kit.model_configs(PLUGIN, option, tmp_path, input_shape, num_classes, overrides)
         return instantiate(node, _convert_="all")
 
     return build

@@ -35,24 +35,25 @@ class Result:
     reason: str = ""
 
 
-def _missing_dependency(error: BaseException) -> ImportError | None:
+def _in_chain(error: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` among ``error`` and its causes or contexts."""
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, ImportError):
+        if isinstance(seen, kind):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
 
 
+def _missing_dependency(error: BaseException) -> ImportError | None:
+    found = _in_chain(error, ImportError)
+    return found if isinstance(found, ImportError) else None
+
+
 def _needs_user_value(error: BaseException) -> bool:
     from omegaconf.errors import MissingMandatoryValue
 
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, MissingMandatoryValue):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return _in_chain(error, MissingMandatoryValue) is not None
 
 
 def _run(check: str, call: Callable[[], Any], build_step: bool = False) -> Result:
