@@ -51,7 +51,8 @@ def odd_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "model/no_export.yaml": MODEL.format(target="odd_pack.nets.NoExport"),
         "model/held_config.yaml": MODEL.format(target="odd_pack.nets.HeldConfig"),
     }
-    module = write_pack(site, "odd-pack", configs=configs)
+    models = {"no_export": "odd_pack.nets:NoExport", "held_config": "odd_pack.nets:HeldConfig"}
+    module = write_pack(site, "odd-pack", configs=configs, models=models)
     (site / module / "nets.py").write_text(NO_EXPORT)
     monkeypatch.syspath_prepend(str(site))
     yield f"{module}._plugin:plugin"

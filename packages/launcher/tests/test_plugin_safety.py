@@ -161,7 +161,7 @@ def test_allow_list_from_the_environment(working_packs, monkeypatch) -> None:
     monkeypatch.setenv(ONLY_ENV, "acme-data")
     found = discover()
     assert [pack.name for pack in found.packs] == ["acme-data"]
-    assert found.modules() == {"acme_data"}
+    assert found.targets() == set()  # acme-data advertises no classes
 
 
 @pytest.mark.parametrize("args", [["--disable-plugins"], ["--only-plugins", "--strict-plugins"]])
@@ -170,26 +170,28 @@ def test_flag_without_names_is_a_usage_error(capsys, args) -> None:
     assert f"{args[0]} needs pack names" in capsys.readouterr().err
 
 
-def test_packs_modules_are_registered_for_the_target_allow_list(working_packs) -> None:
-    from pegboard.runtime import plugin_modules, set_plugin_modules
+def test_packs_classes_are_registered_for_the_target_allow_list(working_packs, add_pack) -> None:
+    from pegboard.runtime import plugin_classes, set_plugin_classes
     from pegboard_launcher.cli import prepare
 
+    add_pack("acme-nets", models={"net": "acme_nets.nets:Net"})
     try:
         prepare()
-        assert plugin_modules() == {"acme_models", "acme_data"}
+        # Exactly the advertised classes: the working packs name pegboard's own.
+        assert plugin_classes() == {"acme_nets.nets.Net"}
     finally:
-        set_plugin_modules(None)
+        set_plugin_classes(None)
 
 
 def test_train_refuses_a_target_outside_the_allow_list(working_packs, capsys) -> None:
     folder = Path.cwd() / "configs" / "model"
     folder.mkdir(parents=True)
     (folder / "evil.yaml").write_text("_target_: os.system\ncommand: echo pwned\n")
-    from pegboard.runtime import set_plugin_modules
+    from pegboard.runtime import set_plugin_classes
 
     try:
         assert main(["train", "model=evil", "data=tiny_images", "trainer.max_epochs=1"]) == 2
     finally:
-        set_plugin_modules(None)
+        set_plugin_classes(None)
     err = capsys.readouterr().err
     assert "model._target_='os.system' is refused" in err

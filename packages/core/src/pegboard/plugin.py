@@ -82,13 +82,13 @@ class Plugin:
         return {**self.models, **self.datamodules}
 
     @property
-    def modules(self) -> frozenset[str]:
-        """Top-level modules the manifest names: those of its configs, models and datamodules.
+    def targets(self) -> frozenset[str]:
+        """Every advertised class as the dotted path a config's ``_target_`` names.
 
-        Configs may name ``_target_`` paths under these modules (see ``pegboard.targets``).
+        ``"acme.net:AcmeNet"`` is ``acme.net.AcmeNet``: configs may build exactly these
+        classes of the pack (see ``pegboard.targets``).
         """
-        dotted = [self.configs or "", *self.classes.values()]
-        return frozenset(name.split(":")[0].split(".")[0] for name in dotted if name)
+        return frozenset(dotted.replace(":", ".") for dotted in self.classes.values())
 
 
 def load_object(dotted: str) -> object:

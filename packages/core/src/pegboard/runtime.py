@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from types import MappingProxyType
 
 PACKS_ENV = "PEGBOARD_ACTIVE_PACKS"
-MODULES_ENV = "PEGBOARD_PLUGIN_MODULES"
+CLASSES_ENV = "PEGBOARD_PLUGIN_CLASSES"
 
 
 def set_pack_versions(versions: dict[str, str]) -> None:
@@ -32,25 +32,26 @@ def pack_versions() -> MappingProxyType[str, str]:
     return MappingProxyType({"pegboard-core": __version__, **recorded})
 
 
-def set_plugin_modules(modules: Iterable[str] | None) -> None:
-    """Record the top-level modules of the active packs, which configs may name as targets.
+def set_plugin_classes(classes: Iterable[str] | None) -> None:
+    """Record the classes the active packs advertise, which configs may name as targets.
 
-    The launcher calls this after discovery; ``pegboard.targets`` allows ``_target_``
-    paths under these modules (besides pegboard, torch, Lightning and the project).
+    The launcher calls this after discovery; ``pegboard.targets`` allows exactly these
+    ``_target_`` paths (besides torch's and Lightning's configurable classes, pegboard's
+    own and the project's).
 
     Args:
-        modules: Top-level module names (``acme_pegboard``); ``None`` forgets them, so
-            that ``pegboard.targets`` falls back to the installed entry points.
+        classes: Dotted class paths (``acme_pegboard.net.AcmeNet``); ``None`` forgets
+            them, so that ``pegboard.targets`` reads the installed packs' manifests.
     """
-    if modules is None:
-        os.environ.pop(MODULES_ENV, None)
+    if classes is None:
+        os.environ.pop(CLASSES_ENV, None)
     else:
-        os.environ[MODULES_ENV] = ",".join(sorted(modules))
+        os.environ[CLASSES_ENV] = ",".join(sorted(classes))
 
 
-def plugin_modules() -> frozenset[str] | None:
-    """The modules recorded by ``set_plugin_modules``, or ``None`` when none were."""
-    raw = os.environ.get(MODULES_ENV)
+def plugin_classes() -> frozenset[str] | None:
+    """The classes recorded by ``set_plugin_classes``, or ``None`` when none were."""
+    raw = os.environ.get(CLASSES_ENV)
     if raw is None:
         return None
     return frozenset(name for name in raw.split(",") if name)

@@ -1,149 +1,110 @@
-"""Which ``_target_`` a config may name: an allow-list checked before anything is imported.
+"""Which ``_target_`` a config may name: an exact allow-list, checked before any import.
 
-A config is data, but Hydra turns any ``_target_`` into an import and a call. A config
-file shipped by a pack, or an override typed from a shell history, could otherwise run
-``os.system``. Every target is checked here, as a string, before ``get_object`` imports
-it. A target is allowed when
+A config is data, but Hydra turns a ``_target_`` into an import and a call. Configs come
+from packs, from the project, from the command line and from checkpoints downloaded from
+anywhere, so every target is checked here, as a string, before anything imports it. A
+target is allowed when it is exactly one of:
 
-* its top-level module is pegboard, torch or Lightning (``BASE_MODULES``), a module of an
-  active pack (registered by the launcher with ``pegboard.runtime.set_plugin_modules``),
-  a module or package of the project in the working directory, or a name listed in the
-  ``PEGBOARD_ALLOW_TARGETS`` environment variable; and
-* no part of its dotted path names a process, shell, file-removal or code-execution
-  function or module (``os``, ``subprocess``, ``eval``, ``system``...): attribute paths
-  can reach those through an allowed module (``torch.os.system``), and they are refused
-  even under an allowed root.
+* a class that an active pack's manifest advertises (``Plugin.models`` and
+  ``Plugin.datamodules``), registered by the launcher with
+  ``pegboard.runtime.set_plugin_classes``;
+* a configurable class of torch, Lightning or Optuna: a class exported by a namespace
+  that exists to be configured (optimizers, LR schedulers, ``torch.nn`` modules,
+  callbacks, loggers, strategies, accelerators, plugins, profilers, metrics, samplers),
+  derived from that namespace's base class (``pegboard._namespaces``);
+* one of pegboard's own configurable classes (``PEGBOARD_TARGETS``);
+* a class defined in a module of the project in the working directory
+  (``pegboard._project``);
+* a Hydra sweeper or launcher class, at ``hydra.sweeper`` or ``hydra.launcher`` only;
+* a name listed in ``PEGBOARD_ALLOW_TARGETS`` (comma-separated): that exact target, or
+  anything under it when it names a module. This is the one way to allow a function.
 
-Without the launcher (core used as a library, the conformance kit), no pack list is
-registered: the top-level packages named by the ``pegboard.plugins`` entry points of the
-installed distributions are allowed instead (read from metadata, nothing imported).
+There is no prefix rule and no list of dangerous names to get wrong: ``torch.save``,
+``torch.fx.graph_module._exec_with_source`` or ``my_net.os.system`` are refused because
+they are not on the list.
+
+Without the launcher (core used as a library, the conformance kit), the classes of the
+installed packs' manifests are allowed instead.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
-import sys
+import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from pegboard.errors import ConfigError
 
-#: Environment variable: comma-separated extra top-level modules that targets may name.
+#: Environment variable: comma-separated targets (or modules) to allow on purpose.
 ALLOW_ENV = "PEGBOARD_ALLOW_TARGETS"
-#: Top-level modules every config may use.
-BASE_MODULES = frozenset(
-    {"pegboard", "torch", "pytorch_lightning", "lightning", "lightning_fabric", "torchmetrics"}
-)
-#: Modules that run processes or code, touch files or the interpreter: refused as any part
-#: of a target, whatever the root (``posix``/``nt`` are what ``os`` re-exports).
-DANGEROUS_MODULES = frozenset(
+#: pegboard's own classes that configs may name.
+PEGBOARD_TARGETS = frozenset(
     {
-        "os",
-        "posix",
-        "nt",
-        "subprocess",
-        "pty",
-        "shutil",
-        "sys",
-        "builtins",
-        "__builtin__",
-        "importlib",
-        "runpy",
-        "code",
-        "codeop",
-        "ctypes",
-        "pickle",
-        "marshal",
-        "shelve",
-        "socket",
-        "multiprocessing",
-        "webbrowser",
+        "pegboard.runner.rundir.UniqueRunDir",
+        "pegboard.runner.sweep.MultirunSummary",
+        "pegboard.testing.models.LinearClassifier",
+        "pegboard.testing.datamodule.RandomImageDataModule",
     }
 )
-#: Functions that execute code or commands, remove files or import by name: refused as
-#: any part of a target (they are reachable as attributes of harmless-looking modules).
-DANGEROUS_NAMES = frozenset(
+#: pegboard's own model and data classes: what a checkpoint may name besides packs'.
+PEGBOARD_ADVERTISED = frozenset(
     {
-        "eval",
-        "exec",
-        "__import__",
-        "import_module",
-        "system",
-        "popen",
-        "Popen",
-        "run",
-        "call",
-        "check_call",
-        "check_output",
-        "getoutput",
-        "getstatusoutput",
-        "spawn",
-        "fork",
-        "forkpty",
-        "kill",
-        "remove",
-        "unlink",
-        "rmdir",
-        "rmtree",
-        "removedirs",
-        "open",
-        "load",
-        "loads",
-        "breakpoint",
-        "getattr",
-        "setattr",
-        "delattr",
-        "globals",
-        "locals",
-        "vars",
+        "pegboard.testing.models.LinearClassifier",
+        "pegboard.testing.datamodule.RandomImageDataModule",
     }
 )
-_DANGEROUS_PREFIXES = ("exec", "spawn", "posix_spawn")
-#: Whole paths under allowed roots that download, unpickle or compile and run code.
-DANGEROUS_PATHS = (
-    "torch.hub",
-    "torch.package",
-    "torch.utils.cpp_extension",
-    "torch.utils.model_zoo",
+#: Hydra's sweepers and launchers (Hydra itself only builds registered plugin classes).
+HYDRA_PLUGIN_TARGETS = frozenset(
+    {
+        "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
+        "hydra._internal.core_plugins.basic_launcher.BasicLauncher",
+        "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper",
+        "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
+        "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
+        "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher",
+    }
+)
+_HYDRA_PLUGIN_PATHS = ("hydra.sweeper", "hydra.launcher")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_KINDS = (
+    "the classes that active packs advertise, the configurable classes of torch, "
+    "Lightning and Optuna (optimizers, LR schedulers, nn modules, callbacks, loggers, "
+    "strategies, plugins, profilers), pegboard's own and classes defined in the project's "
+    "modules"
 )
 
 
-def _entry_point_roots() -> frozenset[str]:
+def _installed_manifest_targets() -> frozenset[str]:
     from importlib.metadata import entry_points
 
-    from pegboard.plugin import ENTRY_POINT_GROUP
+    from pegboard.plugin import ENTRY_POINT_GROUP, Plugin
 
-    return frozenset(
-        ep.value.split(":")[0].split(".")[0] for ep in entry_points(group=ENTRY_POINT_GROUP)
-    )
+    found: set[str] = set()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            manifest = ep.load()
+        except Exception:  # a broken pack is the launcher's to report; it adds nothing
+            continue
+        if isinstance(manifest, Plugin) and manifest.supported:
+            found |= manifest.targets
+    return frozenset(found)
 
 
 @functools.cache
-def _installed_pack_roots() -> frozenset[str]:
+def _installed_pack_targets() -> frozenset[str]:
     # Cached: metadata is scanned once per process, like the launcher's discovery.
-    return _entry_point_roots()
+    return _installed_manifest_targets()
 
 
-def project_modules(folder: str | os.PathLike[str] | None = None) -> frozenset[str]:
-    """Top-level modules and packages that sit in the project folder (the working directory).
+def pack_targets() -> frozenset[str]:
+    """The classes the active packs advertise, as dotted ``_target_`` paths."""
+    from pegboard.runtime import plugin_classes
 
-    Args:
-        folder: The project folder; the working directory by default.
-    """
-    root = Path(folder) if folder is not None else Path.cwd()
-    names: set[str] = set()
-    try:
-        entries = list(root.iterdir())
-    except OSError:
-        return frozenset()
-    for entry in entries:
-        if entry.suffix == ".py" and entry.stem.isidentifier():
-            names.add(entry.stem)
-        elif entry.is_dir() and entry.name.isidentifier() and (entry / "__init__.py").is_file():
-            names.add(entry.name)
-    return frozenset(names)
+    registered = plugin_classes()
+    return registered if registered is not None else _installed_pack_targets()
 
 
 def _env_allowed() -> frozenset[str]:
@@ -151,114 +112,151 @@ def _env_allowed() -> frozenset[str]:
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
-def allowed_roots() -> frozenset[str]:
-    """Every top-level module a ``_target_`` may start with in this process, right now."""
-    from pegboard.runtime import plugin_modules
-
-    packs = plugin_modules()
-    if packs is None:
-        packs = _installed_pack_roots()
-    return BASE_MODULES | packs | project_modules() | _env_allowed()
+def _allowed_by_env(target: str) -> bool:
+    return any(target == name or target.startswith(name + ".") for name in _env_allowed())
 
 
-def dangerous_part(target: str) -> str | None:
-    """The part of ``target`` that names something dangerous, or ``None``.
+def advertised(target: str) -> bool:
+    """Whether ``target`` is a model or data class that a pack, pegboard or the project offers.
+
+    A checkpoint's ``model`` and ``data`` nodes must name such a class.
 
     Args:
         target: A dotted path as written in ``_target_``.
     """
-    dotted = target.replace(":", ".")
-    for prefix in DANGEROUS_PATHS:
-        if dotted == prefix or dotted.startswith(prefix + "."):
-            return prefix
-    for part in dotted.split("."):
-        if (
-            part in DANGEROUS_MODULES
-            or part in DANGEROUS_NAMES
-            or part.startswith(_DANGEROUS_PREFIXES)
-            or (part.startswith("__") and part.endswith("__"))
-        ):
-            return part
-    return None
+    from pegboard._project import project_class_file
+
+    return (
+        target in pack_targets()
+        or target in PEGBOARD_ADVERTISED
+        or project_class_file(target) is not None
+        or _allowed_by_env(target)
+    )
+
+
+def is_allowed(target: str, path: str = "", extra: Iterable[str] = ()) -> bool:
+    """Whether a config may name ``target`` at ``path``, decided without importing it.
+
+    Args:
+        target: A dotted path as written in ``_target_``.
+        path: Where the node sits (``hydra.launcher`` admits Hydra's launchers).
+        extra: More exact targets to allow (the pack under test, in the kit).
+    """
+    from pegboard._namespaces import is_configurable_class
+    from pegboard._project import project_class_file
+
+    if target in PEGBOARD_TARGETS or target in extra or target in pack_targets():
+        return True
+    if path in _HYDRA_PLUGIN_PATHS and target in HYDRA_PLUGIN_TARGETS:
+        return True
+    return (
+        _allowed_by_env(target)
+        or is_configurable_class(target)
+        or project_class_file(target) is not None
+    )
+
+
+def _why_refused(target: str) -> str:
+    from pegboard._namespaces import namespace_classes, namespaces_for
+    from pegboard._project import is_project_module
+
+    namespaces = namespaces_for(target)
+    if namespaces:
+        known = sorted(set().union(*(namespace_classes(name) for name in namespaces)))
+        close = difflib.get_close_matches(target, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return f"it is not a configurable class of {namespaces[-1]}.{hint}"
+    module = target.rpartition(".")[0]
+    if is_project_module(target.split(".")[0]):
+        return f"it is not a class defined at the top of the project's module {module!r}."
+    return f"configs may build only {_KINDS}."
 
 
 def _findable(root: str) -> bool:
+    """Whether a module ``root`` exists here at all: installed, a pack's or in the project."""
     import importlib.util
+    import sys
+    from pathlib import Path
 
+    if root in sys.modules or any(t.startswith(root + ".") for t in pack_targets()):
+        return True
+    if (Path.cwd() / f"{root}.py").exists() or (Path.cwd() / root).is_dir():
+        return True
     # find_spec of a top-level name only asks the path finders: no module code runs.
     try:
-        return root in sys.modules or importlib.util.find_spec(root) is not None
+        return importlib.util.find_spec(root) is not None
     except (ImportError, ValueError):
         return False
 
 
-def check_target(target: Any, path: str, allowed: Iterable[str] | None = None) -> None:
-    """Refuse a ``_target_`` outside the allow-list, before it is imported.
+def check_target(target: Any, path: str, extra: Iterable[str] = (), key: str = "_target_") -> None:
+    """Refuse a ``_target_`` that is not on the allow-list, before anything imports it.
 
     Args:
         target: The value of ``_target_``.
         path: Where the node sits in the config, for the message (``"model"``).
-        allowed: Allowed top-level modules; ``allowed_roots()`` by default.
+        extra: More exact targets to allow (the pack under test, in the kit).
+        key: The key that holds the target, for the message (``custom_search_space``).
 
     Raises:
-        ConfigError: The target is not a dotted name, names something dangerous, or
-            starts with a module that is not allowed.
+        ConfigError: The target is not a dotted name or is not on the allow-list; the
+            message names the node, the target, why, and how to allow it on purpose.
     """
-    where = f"{path}._target_" if path else "_target_"
-    if not isinstance(target, str) or not target or any(c.isspace() for c in target):
-        raise ConfigError(f"{where}={target!r} is not a dotted name such as 'package.Class'")
-    bad = dangerous_part(target)
-    if bad is not None:
+    where = f"{path}.{key}" if path else key
+    if not isinstance(target, str) or not _DOTTED.match(target):
         raise ConfigError(
-            f"{where}={target!r} is refused: {bad!r} runs code, processes or touches files, "
-            "and configs may not call it. Build such behaviour into a class of your own."
+            f"{where}={target!r} is not a dotted name such as 'package.module.Class' "
+            "(written out: interpolations and other values are not allowed here)"
         )
-    root = target.replace(":", ".").split(".")[0]
-    roots = frozenset(allowed) if allowed is not None else allowed_roots()
-    if root not in roots:
-        if not _findable(root):
-            # A typo rather than an attack: say so plainly (nothing was imported to know).
-            raise ConfigError(
-                f"{where}={target!r} cannot be imported: no module named {root!r} is installed"
-            )
+    if is_allowed(target, path, extra):
+        return
+    root = target.split(".")[0]
+    if not _findable(root):
+        # A typo rather than an attack: say so plainly (nothing was imported to know).
         raise ConfigError(
-            f"{where}={target!r} is refused: module {root!r} is not pegboard, torch, "
-            "Lightning, an active pack's module or a module of the project in the working "
-            f"directory. To allow it, set {ALLOW_ENV}={root} (comma-separated for several)."
+            f"{where}={target!r} cannot be imported: no module named {root!r} is installed "
+            "or in the project"
         )
+    raise ConfigError(
+        f"{where}={target!r} is refused: {_why_refused(target)} "
+        f"To allow it on purpose, set {ALLOW_ENV}={target}"
+    )
 
 
-def check_targets(tree: Any, path: str = "", allowed: Iterable[str] | None = None) -> None:
+def check_targets(tree: Any, path: str = "", extra: Iterable[str] = ()) -> None:
     """Check every ``_target_`` in a config tree (mappings and lists) with ``check_target``.
 
     Args:
-        tree: A resolved config as plain containers.
+        tree: A config as plain containers (resolved, or with interpolations left in:
+            then an interpolated ``_target_`` is refused).
         path: Where ``tree`` sits in the config, for messages.
-        allowed: Allowed top-level modules; ``allowed_roots()`` by default.
+        extra: More exact targets to allow.
     """
-    roots = frozenset(allowed) if allowed is not None else allowed_roots()
+    extra = frozenset(extra)
     if isinstance(tree, Mapping):
         if "_target_" in tree:
-            check_target(tree["_target_"], path, roots)
+            check_target(tree["_target_"], path, extra)
         for key, value in tree.items():
             if key != "_target_":
-                check_targets(value, f"{path}.{key}" if path else str(key), roots)
+                check_targets(value, f"{path}.{key}" if path else str(key), extra)
     elif isinstance(tree, list | tuple):
         for position, value in enumerate(tree):
-            check_targets(value, f"{path}[{position}]", roots)
+            check_targets(value, f"{path}[{position}]", extra)
 
 
 def _reset_caches() -> None:
     """Forget the installed packs read from metadata (for tests that install packs)."""
-    _installed_pack_roots.cache_clear()
+    _installed_pack_targets.cache_clear()
 
 
 __all__ = [
     "ALLOW_ENV",
-    "BASE_MODULES",
-    "allowed_roots",
+    "HYDRA_PLUGIN_TARGETS",
+    "PEGBOARD_ADVERTISED",
+    "PEGBOARD_TARGETS",
+    "advertised",
     "check_target",
     "check_targets",
-    "dangerous_part",
-    "project_modules",
+    "is_allowed",
+    "pack_targets",
 ]

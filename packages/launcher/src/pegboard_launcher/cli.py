@@ -25,7 +25,7 @@ def prepare() -> OptionIndex:
     Returns:
         The option index of this process.
     """
-    from pegboard.runtime import set_pack_versions, set_plugin_modules
+    from pegboard.runtime import set_pack_versions, set_plugin_classes
 
     # Hydra is imported only by commands that compose configs.
     from pegboard_launcher.searchpath import register
@@ -35,8 +35,8 @@ def prepare() -> OptionIndex:
     index = build_index(discovery)
     check_collisions(index)
     set_pack_versions(discovery.versions())
-    # Config targets may name the active packs' modules (pegboard.targets), no others.
-    set_plugin_modules(discovery.modules())
+    # Configs may build the classes the active packs advertise (pegboard.targets), no others.
+    set_plugin_classes(discovery.targets())
     # Console scripts do not put the working directory on sys.path; a project's
     # `_target_: my_net.MyNet` must still import. Appended, so it never shadows packages.
     if os.getcwd() not in sys.path:

@@ -77,9 +77,9 @@ class Discovery:
         """Distribution name to version of every loaded pack."""
         return {pack.name: pack.version for pack in self.packs}
 
-    def modules(self) -> frozenset[str]:
-        """Top-level modules of every loaded pack (see ``pegboard.plugin.Plugin.modules``)."""
-        return frozenset(module for pack in self.packs for module in pack.manifest.modules)
+    def targets(self) -> frozenset[str]:
+        """Classes advertised by every loaded pack (see ``pegboard.plugin.Plugin.targets``)."""
+        return frozenset(target for pack in self.packs for target in pack.manifest.targets)
 
 
 def _incompatible(ep: EntryPoint, name: str, version: str, api: object) -> Problem:

@@ -102,8 +102,25 @@ def run_command(command: str, argv: Sequence[str]) -> None:
     """
     from hydra._internal.utils import _run_hydra, get_args_parser
 
+    from pegboard.errors import ConfigError
+
     parser = get_args_parser()
     args = parser.parse_args(list(argv))
+    if args.config_path is not None:
+        raise ConfigError(
+            "--config-path is not supported: each pegboard command has its own primary "
+            "config; put project configs in ./configs or add a folder with --config-dir"
+        )
+    if not (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion):
+        from pegboard.runner.precheck import check_command_config
+
+        # Hydra acts on the hydra node (callbacks, logging, env) before the job starts.
+        check_command_config(
+            CONFIG_MODULE,
+            args.config_name or COMMANDS[command].config,
+            args.overrides,
+            args.config_dir,
+        )
     _run_hydra(
         args=args,
         args_parser=parser,

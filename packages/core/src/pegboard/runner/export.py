@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
+from pegboard.config_guard import plain_name
 from pegboard.errors import ConfigError
 from pegboard.export import ATOL, RTOL, ExportError, export_onnx, export_torchscript, exportable
 from pegboard.runner.build import build, check_nodes, echo, write_run_files
@@ -45,6 +46,7 @@ def export(cfg: DictConfig) -> Path:
         raise ConfigError(
             f"format={fmt!r} is not an export format; choose one of: {', '.join(FORMATS)}"
         )
+    plain_name(cfg.get("name") or "model", "name")  # the artifact stays in the run directory
     return run_stage(cfg, "export", _export)
 
 
@@ -107,7 +109,7 @@ def _export(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
     fmt = str(cfg.format)
     example = sample_batch(cfg, restored)
     model = restored.model.eval()
-    path = run_dir / f"{cfg.get('name') or 'model'}{FORMATS[fmt]}"
+    path = run_dir / f"{plain_name(cfg.get('name') or 'model', 'name')}{FORMATS[fmt]}"
     try:
         if fmt == "torchscript":
             export_torchscript(model, example, path, method=str(cfg.get("method", "trace")))

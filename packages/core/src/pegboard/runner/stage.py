@@ -17,6 +17,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from pegboard.config_guard import check_checkpoint_config, check_config
 from pegboard.errors import ConfigError
 from pegboard.runner.build import build, check_nodes, echo, named_nodes, resolve
 from pegboard.runner.checkpoint import (
@@ -28,6 +29,10 @@ from pegboard.runner.checkpoint import (
 )
 from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
 from pegboard.runtime import pack_versions
+
+
+#: Data keys that make a datamodule write files (downloads, decoded caches).
+_WRITING_DATA_KEYS = ("download", "cache")
 
 
 @dataclass
@@ -71,6 +76,9 @@ def _plain(node: Any) -> Any:
 
 def _data_config(cfg: DictConfig, record: Record) -> dict[str, Any]:
     stored = dict(record.config.get("data") or {})
+    # A checkpoint from elsewhere never makes this machine download or write a cache
+    # into the folder it names: +data.download=true asks for it on purpose.
+    stored.update({key: False for key in _WRITING_DATA_KEYS if stored.get(key)})
     given = cfg.get("data")
     if given is None:
         return stored
@@ -104,6 +112,7 @@ def open_checkpoint(cfg: DictConfig, command: str) -> Restored:
     runs_dir = Path(str(cfg.paths.log_dir)) / "train" / "runs"
     path, checkpoint = resolve_checkpoint(value, runs_dir, cfg.get("run"))
     record = record_of(checkpoint, path)
+    check_checkpoint_config(record.config, checkpoint, path)
     differences = warn_pack_differences(record, pack_versions(), path)
     requested = OmegaConf.select(cfg, "model._target_", default=None)
     cls = model_class(record, path, str(requested) if requested else None)
@@ -136,6 +145,12 @@ def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
 
     # Restoring from ckpt_path without the training callbacks is what these stages mean.
     warnings.filterwarnings("ignore", message="Be aware that when using `ckpt_path`")
+    # Every _target_ of the stage's own config, before anything is built (left as written:
+    # nodes may interpolate a data config this stage does not have). Its model node is
+    # never built, only compared with the checkpoint's class.
+    tree = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(tree, dict)
+    check_config({str(key): value for key, value in tree.items() if key != "model"})
     run_dir = Path(str(cfg.paths.output_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
     status = RunStatus(run_dir)

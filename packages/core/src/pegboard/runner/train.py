@@ -10,6 +10,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from pegboard.config_guard import check_config
 from pegboard.errors import ConfigError
 from pegboard.runner.build import (
     build,
@@ -111,6 +112,8 @@ def _build_trainer(
 
 def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     resolved = resolve(cfg)
+    # Every _target_ of the job, wherever it sits, against the allow-list, before any import.
+    check_config(resolved)
     packs = pack_versions()
     write_run_files(run_dir, resolved, packs)
     if cfg.get("print_config"):

@@ -123,11 +123,11 @@ def check_configs_compose(plugin: str, tmp_path: Path, overrides: Sequence[str] 
 def _build(node: Any, plugin: str) -> Any:
     from hydra.utils import instantiate
 
-    from pegboard.targets import allowed_roots, check_targets
+    from pegboard.targets import check_targets
 
     # The kit builds like the runner: targets outside the allow-list are refused first.
     # The pack under test is allowed even when it is not installed through an entry point.
-    check_targets(node, "", allowed_roots() | load_plugin(plugin).modules)
+    check_targets(node, "", load_plugin(plugin).targets)
     return instantiate(node, _convert_="all")
 
 

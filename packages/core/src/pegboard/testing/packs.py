@@ -14,7 +14,7 @@ from pathlib import Path
 DEFAULT_MANIFEST = """\
 from pegboard.plugin import Plugin
 
-plugin = Plugin(api={api}, configs="{module}.conf")
+plugin = Plugin(api={api}, configs="{module}.conf"{classes})
 """
 
 
@@ -26,6 +26,8 @@ def write_pack(
     configs: Mapping[str, str] | None = None,
     manifest: str | None = None,
     api: int = 1,
+    models: Mapping[str, str] | None = None,
+    datamodules: Mapping[str, str] | None = None,
 ) -> str:
     """Write pack ``name`` into ``root`` and return its module name.
 
@@ -38,14 +40,23 @@ def write_pack(
         manifest: Source of ``_plugin.py``; ``{module}`` and ``{api}`` are filled in.
             By default a manifest with the given ``api`` and the config package.
         api: Plugin API version written into the default manifest.
+        models: The default manifest's ``models`` (``{"net": "{module}.nets:Net"}``);
+            configs may build only the classes a manifest advertises.
+        datamodules: The default manifest's ``datamodules``.
     """
     module = re.sub(r"[^A-Za-z0-9]+", "_", name).lower()
     package = root / module
     (package / "conf").mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
     (package / "conf" / "__init__.py").write_text("")
+    classes = "".join(
+        f", {kind}={dict(entries)!r}"
+        for kind, entries in (("models", models), ("datamodules", datamodules))
+        if entries
+    )
+    source = (manifest or DEFAULT_MANIFEST).replace("{classes}", classes)
     (package / "_plugin.py").write_text(
-        (manifest or DEFAULT_MANIFEST).replace("{module}", module).replace("{api}", str(api))
+        source.replace("{module}", module).replace("{api}", str(api))
     )
     for relative, text in (configs or {}).items():
         path = package / "conf" / relative

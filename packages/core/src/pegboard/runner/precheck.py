@@ -1,0 +1,94 @@
+"""Compose a command's config once before Hydra runs it, and check all of it.
+
+Hydra acts on parts of the config before the job function starts: it builds
+``hydra.callbacks``, configures logging from ``hydra.job_logging``, sets
+``hydra.job.env_set`` and builds the sweeper and launcher. So the whole composed
+config, ``hydra`` included, is checked here (``pegboard.config_guard``) through Hydra's
+public compose API, before any run directory exists and before anything it names is
+imported. The job checks its own resolved config again when it starts (multirun jobs
+each get their own values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from hydra.core.config_search_path import ConfigSearchPath
+from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+from pegboard.errors import ConfigError
+
+#: The Hydra behaviour level every pegboard command composes with.
+VERSION_BASE = "1.3"
+
+
+class CommandLineConfigDir(SearchPathPlugin):
+    """Adds ``--config-dir`` to the search path of the check's composition, as Hydra does."""
+
+    folder: ClassVar[str | None] = None
+
+    def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
+        if self.folder:
+            search_path.prepend(provider="command-line", path=f"file://{self.folder}")
+
+
+def _fixed_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides without sweeps; a sweep over a Hydra key is refused."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    kept = []
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        if not override.is_sweep_override():
+            kept.append(override.input_line or "")
+            continue
+        if override.get_key_element().lstrip("+~").startswith("hydra"):
+            raise ConfigError(
+                f"{override.input_line}: Hydra's own settings cannot be swept over; "
+                "give one value"
+            )
+    return kept
+
+
+def check_command_config(
+    config_module: str,
+    config_name: str,
+    overrides: Sequence[str],
+    config_dir: str | None = None,
+) -> None:
+    """Compose ``config_name`` with ``overrides`` and refuse what would run code.
+
+    Args:
+        config_module: The package of the primary configs.
+        config_name: The primary config.
+        overrides: The command line's overrides (sweeps are left out).
+        config_dir: Hydra's ``--config-dir``, when given.
+
+    Raises:
+        ConfigError: See ``pegboard.config_guard.check_config``.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.core.plugins import Plugins
+    from omegaconf import OmegaConf
+
+    from pegboard.config_guard import check_config
+
+    kept = _fixed_overrides(overrides)
+    Plugins.instance().register(CommandLineConfigDir)
+    CommandLineConfigDir.folder = str(Path(config_dir).resolve()) if config_dir else None
+    try:
+        with initialize_config_module(config_module, version_base=VERSION_BASE):
+            cfg = compose(config_name, overrides=kept, return_hydra_config=True)
+    finally:
+        CommandLineConfigDir.folder = None
+    tree = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(tree, dict)
+    try:
+        job_name = OmegaConf.select(cfg, "hydra.job.name", default=None)
+    except Exception as error:  # an interpolation that does not resolve
+        raise ConfigError(f"hydra.job.name does not resolve: {error}") from error
+    check_config({str(key): value for key, value in tree.items()}, job_name)
+
+
+__all__ = ["VERSION_BASE", "check_command_config"]
