@@ -18,9 +18,7 @@ DANGEROUS_ROOTS = ("torch", "os", "subprocess", "builtins", "importlib", "pickle
 
 def _public_callables(module: ModuleType) -> list[str]:
     return [
-        name
-        for name, value in vars(module).items()
-        if not name.startswith("_") and callable(value)
+        name for name, value in vars(module).items() if not name.startswith("_") and callable(value)
     ]
 
 
@@ -33,7 +31,7 @@ def _importable(name: str) -> ModuleType | None:
 
 def _allowed_roots() -> list[ModuleType]:
     """Every module under which the allow-list admits something."""
-    import pegboard.runner.build  # noqa: F401  (pegboard's modules, loaded)
+    import pegboard.runner.build
     import pegboard.runner.train  # noqa: F401
 
     found = [module for name in NAMESPACES if (module := _importable(name)) is not None]

@@ -132,7 +132,9 @@ def test_project_classes_are_allowed_only_when_defined_in_a_project_file(tmp_pat
     check_target("my_net.MyNet", "model")
     check_target("mylib.nets.Net", "model")
     assert advertised("my_net.MyNet")
-    for refused in ("my_net.os", "my_net.run", "my_net.helper", "my_net.os.system", "notes.nets.Net"):
+    refused_names = ["my_net.os", "my_net.run", "my_net.helper", "my_net.os.system"]
+    refused_names.append("notes.nets.Net")
+    for refused in refused_names:
         with pytest.raises(ConfigError, match="is refused"):
             check_target(refused, "model")
 

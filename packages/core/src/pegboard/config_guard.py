@@ -192,9 +192,7 @@ def check_hydra(hydra: Mapping[str, Any], job_name: str | None = None) -> None:
     check_launcher(hydra.get("launcher"))
     sweeper = hydra.get("sweeper") or {}
     if isinstance(sweeper, Mapping) and sweeper.get("custom_search_space"):
-        check_target(
-            sweeper["custom_search_space"], "hydra.sweeper", key="custom_search_space"
-        )
+        check_target(sweeper["custom_search_space"], "hydra.sweeper", key="custom_search_space")
 
 
 def check_config(tree: Mapping[str, Any], job_name: str | None = None) -> None:
@@ -253,8 +251,8 @@ def check_checkpoint_config(
 
 __all__ = [
     "LOGGING_CLASSES",
-    "check_checkpoint_config",
     "SHELL_ENV",
+    "check_checkpoint_config",
     "check_config",
     "check_environment",
     "check_hydra",

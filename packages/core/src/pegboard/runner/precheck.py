@@ -45,8 +45,7 @@ def _fixed_overrides(overrides: Sequence[str]) -> list[str]:
             continue
         if override.get_key_element().lstrip("+~").startswith("hydra"):
             raise ConfigError(
-                f"{override.input_line}: Hydra's own settings cannot be swept over; "
-                "give one value"
+                f"{override.input_line}: Hydra's own settings cannot be swept over; give one value"
             )
     return kept
 

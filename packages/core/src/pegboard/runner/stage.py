@@ -30,7 +30,6 @@ from pegboard.runner.checkpoint import (
 from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
 from pegboard.runtime import pack_versions
 
-
 #: Data keys that make a datamodule write files (downloads, decoded caches).
 _WRITING_DATA_KEYS = ("download", "cache")
 
