@@ -134,3 +134,18 @@ def test_multirun_summary_lists_every_job(tmp_path: Path) -> None:
         ("0", "0.1", "completed", "0.9"),
         ("1", "0.2", "failed", ""),
     ]
+
+
+def test_a_checkpoint_data_config_never_downloads_or_writes_a_cache() -> None:
+    from omegaconf import OmegaConf
+
+    from pegboard.runner.checkpoint import Record
+    from pegboard.runner.stage import _data_config
+
+    stored = {"_target_": "x.Data", "data_dir": "/elsewhere", "download": True, "cache": True}
+    record = Record(config={"data": stored}, packs={})
+    assert _data_config(OmegaConf.create({}), record)["download"] is False
+    assert _data_config(OmegaConf.create({}), record)["cache"] is False
+    # Asked for on the command line, it is the user's decision.
+    chosen = OmegaConf.create({"data": {"download": True}})
+    assert _data_config(chosen, record) == {**stored, "cache": False}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 import torch
 
 from pegboard.errors import ConfigError
+from pegboard.safe_pickle import load_data_pickle
 from pegboard.signature import extends
 from pegboard_data_vision.base import Decoded, ImageDataModule
 from pegboard_data_vision.download import Remote
@@ -26,17 +26,17 @@ _CIFAR100_FILES = tuple(f"cifar-100-python/{name}" for name in ("train", "test",
 def read_batch(path: Path) -> dict[str, Any]:
     """Unpickle one CIFAR batch (keys as ``str``: ``data``, ``labels``...).
 
-    Pickles can run code when loaded; these come from a file whose published checksum
-    ``download=true`` verifies, or from a folder the user chose.
+    The batches are pickles, which can run code when loaded; they are read with
+    ``pegboard.safe_pickle``, which accepts plain values and numpy arrays only, so a
+    tampered download is refused naming the file instead of running anything.
 
     Args:
         path: A batch file such as ``data_batch_1``.
     """
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle, encoding="latin1")
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as error:
-        raise ConfigError(f"{path} is not a readable CIFAR batch: {error}") from error
+    batch = load_data_pickle(path, encoding="latin1", kind="CIFAR batch")
+    if not isinstance(batch, dict):
+        raise ConfigError(f"{path} is not a readable CIFAR batch: it holds no dictionary")
+    return batch
 
 
 def _images(batch: dict[str, Any], path: Path) -> torch.Tensor:

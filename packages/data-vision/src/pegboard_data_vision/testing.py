@@ -73,7 +73,9 @@ def _cifar_batch(rng: np.random.Generator, count: int, keys: dict[str, int]) -> 
 def _dump(path: Path, obj: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        pickle.dump(obj, handle)
+        # Protocol 2, as the published batches (written by Python 2) are: numpy arrays
+        # rebuild through numpy.core.multiarray._reconstruct, like in the real files.
+        pickle.dump(obj, handle, protocol=2)
 
 
 def write_cifar10(folder: Path, per_batch: int = 16, test: int = 32, seed: int = 0) -> Path:

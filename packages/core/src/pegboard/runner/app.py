@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pegboard.errors import ConfigError, PegboardError
+
 CONFIG_MODULE = "pegboard.conf"
 
 
@@ -17,11 +19,13 @@ class Command:
         summary: One line for ``pegboard --help``.
         task: The Hydra task function; it imports its heavy modules itself.
         config: The primary config's name.
+        file_names: Config keys that name a file of the run directory: plain names only.
     """
 
     summary: str
     task: Callable[[Any], Any]
     config: str
+    file_names: tuple[str, ...] = ()
 
 
 def _train_task(cfg: Any) -> Any:
@@ -74,6 +78,7 @@ COMMANDS: dict[str, Command] = {
         "Export a checkpoint as format=torchscript|onnx|safetensors, checked against it.",
         _export_task,
         "export",
+        file_names=("name",),
     ),
     "model-info": Command(
         "Show a model's parameter count and forward FLOPs for the data's input shape.",
@@ -102,8 +107,6 @@ def run_command(command: str, argv: Sequence[str]) -> None:
     """
     from hydra._internal.utils import _run_hydra, get_args_parser
 
-    from pegboard.errors import ConfigError
-
     parser = get_args_parser()
     args = parser.parse_args(list(argv))
     if args.config_path is not None:
@@ -120,11 +123,40 @@ def run_command(command: str, argv: Sequence[str]) -> None:
             args.config_name or COMMANDS[command].config,
             args.overrides,
             args.config_dir,
+            COMMANDS[command].file_names,
         )
+    failures: list[PegboardError] = []
     _run_hydra(
         args=args,
         args_parser=parser,
-        task_function=COMMANDS[command].task,
+        task_function=_carrying_errors(COMMANDS[command].task, failures),
         config_path=f"pkg://{CONFIG_MODULE}",
         config_name=COMMANDS[command].config,
     )
+    if failures:
+        raise failures[0]
+
+
+def _carrying_errors(
+    task: Callable[[Any], Any], failures: list[PegboardError]
+) -> Callable[[Any], Any]:
+    """``task``, handing a single run's pegboard error out past Hydra instead of through it.
+
+    Hydra writes its own line about a job's exception before re-raising it; a mistake in
+    a config is reported by pegboard in one line. Multirun jobs raise as before, so the
+    sweep records each job's failure.
+    """
+
+    def run(cfg: Any) -> Any:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        try:
+            return task(cfg)
+        except PegboardError as error:
+            if HydraConfig.get().mode == RunMode.MULTIRUN:
+                raise
+            failures.append(error)
+            return None
+
+    return run

@@ -55,6 +55,7 @@ def check_command_config(
     config_name: str,
     overrides: Sequence[str],
     config_dir: str | None = None,
+    file_names: Sequence[str] = (),
 ) -> None:
     """Compose ``config_name`` with ``overrides`` and refuse what would run code.
 
@@ -63,6 +64,7 @@ def check_command_config(
         config_name: The primary config.
         overrides: The command line's overrides (sweeps are left out).
         config_dir: Hydra's ``--config-dir``, when given.
+        file_names: Keys that name a file of the run directory (plain names only).
 
     Raises:
         ConfigError: See ``pegboard.config_guard.check_config``.
@@ -71,7 +73,7 @@ def check_command_config(
     from hydra.core.plugins import Plugins
     from omegaconf import OmegaConf
 
-    from pegboard.config_guard import check_config
+    from pegboard.config_guard import check_config, plain_name
 
     kept = _fixed_overrides(overrides)
     Plugins.instance().register(CommandLineConfigDir)
@@ -88,6 +90,9 @@ def check_command_config(
     except Exception as error:  # an interpolation that does not resolve
         raise ConfigError(f"hydra.job.name does not resolve: {error}") from error
     check_config({str(key): value for key, value in tree.items()}, job_name)
+    for key in file_names:
+        if tree.get(key) is not None:
+            plain_name(OmegaConf.select(cfg, key), key)
 
 
 __all__ = ["VERSION_BASE", "check_command_config"]

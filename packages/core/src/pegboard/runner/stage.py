@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from pegboard.config_guard import check_checkpoint_config, check_config
-from pegboard.errors import ConfigError
+from pegboard.errors import ConfigError, PegboardError
 from pegboard.runner.build import build, check_nodes, echo, named_nodes, resolve
 from pegboard.runner.checkpoint import (
     Record,
@@ -157,7 +157,8 @@ def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
         result, metrics = body(cfg, run_dir)
     except BaseException as error:
         status.failed(error)
-        if is_launching_process():
+        # A pegboard error is reported in one line; status.json records the failure.
+        if is_launching_process() and not isinstance(error, PegboardError):
             print(
                 f"pegboard {command}: run {run_dir} is marked failed in {STATUS_FILE}.",
                 file=sys.stderr,

@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig
 
 from pegboard.config_guard import check_config
-from pegboard.errors import ConfigError
+from pegboard.errors import ConfigError, PegboardError
 from pegboard.runner.build import (
     build,
     check_nodes,
@@ -64,7 +64,8 @@ def train(cfg: DictConfig) -> float | None:
         raise SystemExit(EXIT_SIGTERM) from error
     except BaseException as error:
         status.failed(error)
-        if is_launching_process():
+        # A pegboard error is reported in one line; status.json records the failure.
+        if is_launching_process() and not isinstance(error, PegboardError):
             print(f"Run directory {run_dir} is marked failed in {STATUS_FILE}.", file=sys.stderr)
         raise
     status.completed(metrics)
