@@ -58,7 +58,7 @@ def test_logging_that_runs_code_or_writes_elsewhere_is_refused(change, message) 
 
 
 def test_a_job_name_that_climbs_out_is_refused() -> None:
-    with pytest.raises(ConfigError, match="hydra.job.name='../x' must be a plain file name"):
+    with pytest.raises(ConfigError, match=r"hydra\.job\.name='\.\./x' must be a plain file name"):
         check_config({"hydra": {"job": {}}}, job_name="../x")
 
 

@@ -34,6 +34,9 @@ NUMPY_GLOBALS = frozenset(
 )
 
 
+_UNPICKLING = (pickle.UnpicklingError,)
+
+
 class DataUnpickler(pickle.Unpickler):
     """An unpickler that resolves only the globals it is given.
 
