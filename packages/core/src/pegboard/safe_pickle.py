@@ -34,9 +34,6 @@ NUMPY_GLOBALS = frozenset(
 )
 
 
-_UNPICKLING = (pickle.UnpicklingError,)
-
-
 class DataUnpickler(pickle.Unpickler):
     """An unpickler that resolves only the globals it is given.
 
