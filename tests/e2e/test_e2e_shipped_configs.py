@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pegboard.runner.app import CONFIG_MODULE, COMMANDS
+from pegboard.runner.app import COMMANDS, CONFIG_MODULE
 from pegboard.runner.precheck import check_command_config
 from pegboard_launcher.cli import prepare
 from pegboard_launcher.discovery import discover
