@@ -116,8 +116,9 @@ def namespace_classes(namespace: str) -> frozenset[str]:
             continue
         if issubclass(value, bases):
             names.add(f"{namespace}.{name}")
-            if getattr(sys.modules.get(value.__module__), value.__qualname__, None) is value:
-                names.add(f"{value.__module__}.{value.__qualname__}")
+            home, qualname = value.__module__, str(getattr(value, "__qualname__", ""))
+            if getattr(sys.modules.get(home), qualname, None) is value:
+                names.add(f"{home}.{qualname}")
     return frozenset(names)
 
 
