@@ -82,8 +82,10 @@ def test_an_override_that_would_run_code_is_refused_before_the_run(working_packs
 @pytest.mark.parametrize("command", ["train", "eval"])
 def test_hydra_callbacks_are_checked_before_hydra_builds_them(working_packs, tmp_path, command):
     # Hydra builds hydra.callbacks before the job, even for an eval missing its ckpt_path.
+    choices = TINY_RUN[:2] if command == "train" else ()  # the test packs' model and data
     result = pegboard(
         command,
+        *choices,
         "+hydra.callbacks.e._target_=torch._inductor.cpp_builder.run_compile_cmd",
         f"+hydra.callbacks.e.cmd_line=touch {tmp_path / MARK}",
     )
