@@ -54,3 +54,35 @@ def test_status_records_completion_with_metrics(tmp_path: Path) -> None:
     recorded = json.loads((tmp_path / "status.json").read_text())
     assert recorded["status"] == "completed"
     assert recorded["metrics"] == {"test/acc": 0.9}
+
+
+def _claim_after(barrier, wanted: str, results) -> None:
+    from pegboard.runner.rundir import claim_run_dir
+
+    barrier.wait()
+    results.put(str(claim_run_dir(Path(wanted))))
+
+
+def test_eight_runs_started_together_get_eight_folders(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(8), context.Queue()
+    wanted = str(tmp_path / "runs" / "2026-12-01_10-00-00")
+    workers = [
+        context.Process(target=_claim_after, args=(barrier, wanted, results)) for _ in range(8)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    claimed = sorted(results.get(timeout=10) for _ in workers)
+    assert len(set(claimed)) == 8
+    assert claimed[0] == wanted and all(Path(path).is_dir() for path in claimed)
+
+
+def test_an_existing_empty_folder_is_never_reused(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    cfg = _hydra_config(tmp_path / "run")
+    UniqueRunDir().on_run_start(cfg)
+    assert cfg.hydra.run.dir == str(tmp_path / "run_1")

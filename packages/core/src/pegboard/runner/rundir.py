@@ -20,20 +20,36 @@ def is_launching_process() -> bool:
     return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
 
 
-def _free_path(path: Path) -> Path:
-    if not path.exists() or not any(path.iterdir()):
-        return path
-    suffix = 1
-    while (candidate := path.with_name(f"{path.name}_{suffix}")).exists():
-        suffix += 1
-    return candidate
+def claim_run_dir(path: Path) -> Path:
+    """Create a folder no other run has: ``path``, else ``path_1``, ``path_2``...
+
+    Each candidate is claimed with one ``mkdir``, which the file system grants to exactly
+    one process: runs started in the same second, in any number, get distinct folders.
+    A folder that already exists (even empty) is never reused.
+
+    Args:
+        path: The folder the config asks for.
+
+    Returns:
+        The folder claimed, created.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = 0
+    while True:
+        candidate = path if suffix == 0 else path.with_name(f"{path.name}_{suffix}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            suffix += 1
 
 
 class UniqueRunDir(Callback):
-    """Hydra callback that moves a run to ``<dir>_1``, ``<dir>_2``... when ``<dir>`` is taken.
+    """Hydra callback that claims the run folder, moving to ``<dir>_1``... when it is taken.
 
     Two runs started in the same second, or a repeated explicit ``hydra.run.dir``, would
-    otherwise write into one folder and mix or overwrite each other's checkpoints.
+    otherwise write into one folder and mix or overwrite each other's checkpoints. The
+    claim is atomic (``claim_run_dir``); DDP workers reuse the launching process's folder.
     """
 
     def _ensure_free(self, config: DictConfig, key: str) -> None:
@@ -41,7 +57,7 @@ class UniqueRunDir(Callback):
             return
         node = config.hydra.run if key == "run" else config.hydra.sweep
         wanted = Path(str(node.dir))
-        free = _free_path(wanted)
+        free = claim_run_dir(wanted)
         if free != wanted:
             print(f"Run directory {wanted} is already used; writing to {free} instead.")
             with read_write(node):
