@@ -12,6 +12,7 @@ import torch
 from pegboard.errors import ConfigError
 from pegboard.loaders import TensorBatchLoader
 from pegboard.runner import checkpoint as ckpt
+from pegboard.runner import checkpoint_io, run_search
 from pegboard.runner.metadata import CHECKPOINT_KEY
 
 
@@ -25,7 +26,7 @@ def _write(path: Path, step: int, mtime: float) -> Path:
 def test_atomic_write_keeps_the_previous_file_when_the_write_crashes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    io = ckpt.AtomicCheckpointIO()
+    io = checkpoint_io.AtomicCheckpointIO()
     path = tmp_path / "checkpoints" / "last.ckpt"
     io.save_checkpoint({"state_dict": {"w": torch.ones(3)}}, path)
 
@@ -37,7 +38,7 @@ def test_atomic_write_keeps_the_previous_file_when_the_write_crashes(
     with pytest.raises(OSError, match="disk full"):
         io.save_checkpoint({"state_dict": {"w": torch.zeros(3)}}, path)
     monkeypatch.undo()
-    assert torch.equal(ckpt.load_checkpoint(path)["state_dict"]["w"], torch.ones(3))
+    assert torch.equal(checkpoint_io.load_checkpoint(path)["state_dict"]["w"], torch.ones(3))
     assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]  # no temp file left
 
 
@@ -49,12 +50,12 @@ def test_last_skips_a_truncated_newest_checkpoint_and_names_it(tmp_path: Path) -
     last = _write(runs / "new" / "checkpoints" / "last.ckpt", 9, now)
     last.write_bytes(last.read_bytes()[:200])  # a crash mid-write, without atomic saving
     with pytest.warns(UserWarning, match=f"skipping checkpoint {last}"):
-        path, loaded = ckpt.resolve_checkpoint("last", runs)
+        path, loaded = run_search.resolve_checkpoint("last", runs)
     assert path == good and loaded["global_step"] == 5
     # The run can be named; the run being started is never picked.
-    path, _ = ckpt.resolve_checkpoint("last", runs, run="old")
+    path, _ = run_search.resolve_checkpoint("last", runs, run="old")
     assert path.parent.parent.name == "old"
-    path, _ = ckpt.resolve_checkpoint("last", runs, exclude=runs / "new")
+    path, _ = run_search.resolve_checkpoint("last", runs, exclude=runs / "new")
     assert path.parent.parent.name == "old"
 
 
@@ -63,20 +64,20 @@ def test_no_valid_checkpoint_is_an_error_never_a_fresh_start(tmp_path: Path) -> 
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"not a checkpoint")
     with pytest.warns(UserWarning), pytest.raises(ConfigError, match="no valid checkpoint"):
-        ckpt.resolve_checkpoint("last", tmp_path / "runs")
+        run_search.resolve_checkpoint("last", tmp_path / "runs")
     with pytest.raises(ConfigError, match="no such file"):
-        ckpt.resolve_checkpoint(tmp_path / "missing.ckpt", tmp_path / "runs")
+        run_search.resolve_checkpoint(tmp_path / "missing.ckpt", tmp_path / "runs")
     with pytest.raises(ConfigError, match="truncated or corrupt"):
-        ckpt.resolve_checkpoint(bad, tmp_path / "runs")
+        run_search.resolve_checkpoint(bad, tmp_path / "runs")
     with pytest.raises(ConfigError, match="has none"):
-        ckpt.resolve_checkpoint("last", tmp_path / "elsewhere")
+        run_search.resolve_checkpoint("last", tmp_path / "elsewhere")
 
 
 def test_best_prefers_the_monitored_checkpoint(tmp_path: Path) -> None:
     now = time.time()
     best = _write(tmp_path / "runs" / "r" / "checkpoints" / "epoch_002.ckpt", 3, now - 5)
     _write(tmp_path / "runs" / "r" / "checkpoints" / "last.ckpt", 4, now)
-    assert ckpt.resolve_checkpoint("best", tmp_path / "runs")[0] == best
+    assert run_search.resolve_checkpoint("best", tmp_path / "runs")[0] == best
 
 
 def test_record_pack_differences_and_model_class(tmp_path: Path) -> None:
@@ -155,3 +156,49 @@ def test_loader_state_at_an_epoch_boundary_starts_the_next_epoch() -> None:
     expected = TensorBatchLoader(data, torch.zeros(20), 5, shuffle=True)
     _batches(expected)
     assert torch.equal(torch.cat(_batches(fresh)), torch.cat(_batches(expected)))
+
+
+def _with_record(path: Path, best: Path, scores: dict[Path, float], mtime: float) -> Path:
+    _write(path, 0, mtime)
+    state = torch.load(path, weights_only=True)
+    key = "ModelCheckpoint{'monitor': 'val/loss', 'mode': 'min'}"
+    state["callbacks"] = {
+        key: {
+            "best_model_path": str(best),
+            "best_k_models": {str(p): torch.tensor(s) for p, s in scores.items()},
+        }
+    }
+    torch.save(state, path)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_best_is_what_model_checkpoint_recorded_not_the_newest_epoch(tmp_path: Path) -> None:
+    # save_top_k=2: the newest epoch file is the second best; last.ckpt records the best.
+    folder = tmp_path / "runs" / "r" / "checkpoints"
+    now = time.time()
+    best = _write(folder / "epoch_001.ckpt", 1, now - 30)
+    second = _write(folder / "epoch_004.ckpt", 4, now - 10)
+    _with_record(folder / "last.ckpt", best, {best: 0.2, second: 0.5}, now)
+    path, loaded = run_search.resolve_checkpoint("best", tmp_path / "runs")
+    assert path == best and loaded["global_step"] == 1
+    # A best file that is gone: the next one ModelCheckpoint ranked.
+    best.unlink()
+    path, _ = run_search.resolve_checkpoint("best", tmp_path / "runs")
+    assert path == second
+
+
+def test_best_ranks_by_score_in_the_monitors_direction(tmp_path: Path) -> None:
+    high = {
+        "callbacks": {
+            "ModelCheckpoint{}": {"best_model_path": "b", "best_k_models": {"a": 0.7, "b": 0.9}}
+        }
+    }
+    low = {
+        "callbacks": {
+            "ModelCheckpoint{}": {"best_model_path": "a", "best_k_models": {"a": 0.1, "b": 0.4}}
+        }
+    }
+    assert run_search.recorded_best(high) == ["b", "a"]
+    assert run_search.recorded_best(low) == ["a", "b"]
+    assert run_search.recorded_best({"callbacks": {}}) == []

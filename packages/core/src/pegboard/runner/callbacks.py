@@ -9,7 +9,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from pegboard.runner.checkpoint import LAST_NAME
+from pegboard.runner.run_search import LAST_NAME
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from pegboard.config_guard import check_checkpoint_config, check_config
 from pegboard.errors import ConfigError, PegboardError
 from pegboard.runner.build import build, check_nodes, echo, named_nodes, resolve
-from pegboard.runner.checkpoint import (
-    Record,
-    model_class,
-    record_of,
-    resolve_checkpoint,
-    warn_pack_differences,
-)
+from pegboard.runner.checkpoint import Record, model_class, record_of, warn_pack_differences
+from pegboard.runner.run_search import resolve_checkpoint
 from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
 from pegboard.runtime import pack_versions
 

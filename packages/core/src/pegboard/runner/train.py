@@ -24,8 +24,9 @@ from pegboard.runner.build import (
     write_run_files,
 )
 from pegboard.runner.callbacks import ConfusionCounts, MetricHistory, SigtermCheckpoint
-from pegboard.runner.checkpoint import AtomicCheckpointIO, load_checkpoint, resolve_checkpoint
+from pegboard.runner.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from pegboard.runner.metadata import RunMetadata
+from pegboard.runner.run_search import resolve_checkpoint
 from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
 from pegboard.runtime import pack_versions
 
