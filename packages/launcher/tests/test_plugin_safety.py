@@ -41,8 +41,18 @@ def imported(module: str) -> bool:
         ("plugin = 42\n", "is a int, not a pegboard.plugin.Plugin"),
         ("from pegboard.plugin import Plugin\nplugin = Plugin(api='1')\n", "must be an int"),
         ("x = 1\n", "AttributeError"),
+        ("import sys\nsys.exit(3)\n", "SystemExit: 3"),
+        ("raise BaseException('odd')\n", "BaseException: odd"),
     ],
-    ids=["import-error", "other-exception", "wrong-type", "invalid-manifest", "no-attribute"],
+    ids=[
+        "import-error",
+        "other-exception",
+        "wrong-type",
+        "invalid-manifest",
+        "no-attribute",
+        "sys-exit",
+        "base-exception",
+    ],
 )
 def test_broken_manifest_is_named_with_version_and_error(add_pack, manifest, error) -> None:
     add_pack("good-pack", configs={"model/good_net.yaml": "a: 1\n"})
@@ -195,3 +205,26 @@ def test_train_refuses_a_target_outside_the_allow_list(working_packs, capsys) ->
         set_plugin_classes(None)
     err = capsys.readouterr().err
     assert "model._target_='os.system' is refused" in err
+
+
+def test_ctrl_c_while_loading_a_manifest_still_interrupts(add_pack) -> None:
+    add_pack("slow-pack", manifest="raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        discover()
+
+
+def test_a_manifest_importing_torch_is_named_with_its_cost(working_packs, add_pack) -> None:
+    import subprocess
+
+    from launcher_helpers import pegboard_command
+
+    manifest = "import torch\nfrom pegboard.plugin import Plugin\nplugin = Plugin(api=1)\n"
+    add_pack("heavy-pack", version="2.0.0", manifest=manifest)
+    for args in (["train", "--help"], ["plugins"]):
+        result = subprocess.run(
+            [*pegboard_command(), *args], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        shown = result.stderr + result.stdout
+        assert "heavy-pack 2.0.0" in shown and "imports torch or Lightning" in shown
+        assert "costs every pegboard command" in shown

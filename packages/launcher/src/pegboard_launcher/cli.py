@@ -64,12 +64,24 @@ def check_problems(discovery: Discovery) -> None:
         )
     for line in lines:
         print(f"pegboard: warning: {line}", file=sys.stderr)
+    warn_slow(discovery)
+
+
+def warn_slow(discovery: Discovery) -> None:
+    """Name each pack whose manifest imports torch or Lightning, with what it costs.
+
+    Args:
+        discovery: The discovered packs.
+    """
+    for pack in discovery.slow:
+        print(f"pegboard: warning: pack {pack.name} {pack.version}: {pack.reason}", file=sys.stderr)
 
 
 def _run(command: str, argv: list[str]) -> int:
     from pegboard.runner.app import run_command
 
     if "--help" in argv or "-h" in argv:
+        warn_slow(discover())
         print(command_help(command, build_index(discover())), end="")
         return 0
     index = prepare()
@@ -90,7 +102,7 @@ def _plugins(argv: list[str]) -> int:
     data = plugins_data(discovery, build_index(discovery))
     print(plugins_json(data) if "--json" in argv else plugins_text(data), end="")
     # The listing is shown either way; strict mode only changes the exit status.
-    unusable = [p["name"] for p in data["problems"] if p["kind"] != "disabled"]
+    unusable = [p["name"] for p in data["problems"] if p["kind"] not in ("disabled", "slow")]
     if strict() and (unusable or data["collisions"]):
         named = ", ".join(unusable) or "conflicting packs"
         return report_error(f"{named}: broken, incompatible or in conflict ({STRICT_ENV}=1)")

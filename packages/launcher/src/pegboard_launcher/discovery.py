@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import sys
+import time
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
@@ -67,11 +69,13 @@ class Discovery:
         packs: Loaded packs, sorted by distribution name.
         broken: Packs whose manifest failed to load or is invalid.
         skipped: Packs disabled by the user or built for another plugin API.
+        slow: Loaded packs whose manifest imports torch or Lightning (a warning each).
     """
 
     packs: tuple[Pack, ...]
     broken: tuple[Problem, ...]
     skipped: tuple[Problem, ...]
+    slow: tuple[Problem, ...] = ()
 
     def versions(self) -> dict[str, str]:
         """Distribution name to version of every loaded pack."""
@@ -122,6 +126,21 @@ def _options(configs: str | None, static: StaticManifest, module: str) -> dict[s
     return folder_options(folder) if folder else config_options(configs)
 
 
+#: Modules a manifest must not import (the contract): every command would pay for them.
+_HEAVY = ("torch", "pytorch_lightning", "lightning")
+#: Heavy imports seen while loading each manifest: entry-point value -> seconds.
+_HEAVY_LOADS: dict[str, float] = {}
+
+
+def _timed_load(value: str) -> object:
+    already = [name for name in _HEAVY if name in sys.modules]
+    started = time.perf_counter()
+    manifest = load_object(value)
+    if any(name in sys.modules for name in _HEAVY if name not in already):
+        _HEAVY_LOADS[value] = time.perf_counter() - started
+    return manifest
+
+
 def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
     # Read the manifest's source first: a pack built for another API is skipped before
     # any of its code (its package's __init__ included) runs, and a manifest that is
@@ -134,8 +153,10 @@ def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
         if static.arguments is not None:
             manifest = Plugin(**static.arguments)
         else:
-            manifest = load_object(ep.value)
-    except Exception as error:
+            manifest = _timed_load(ep.value)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # SystemExit too: a pack must never end the command
         return Problem(
             name,
             version,
@@ -170,6 +191,7 @@ def discover() -> Discovery:
     packs: list[Pack] = []
     broken: list[Problem] = []
     skipped: list[Problem] = []
+    slow: list[Problem] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         name, version = _dist_identity(ep)
         reason = excluded(ep.name, name)
@@ -177,6 +199,13 @@ def discover() -> Discovery:
             skipped.append(Problem(name, version, ep.name, reason, "disabled"))
             continue
         result = _load(ep, name, version)
+        if ep.value in _HEAVY_LOADS:
+            seconds = _HEAVY_LOADS.pop(ep.value)
+            reason = (
+                f"its manifest {ep.value} imports torch or Lightning, which costs every "
+                f"pegboard command {seconds:.1f} s; import them lazily (see docs/packs.md)"
+            )
+            slow.append(Problem(name, version, ep.name, reason, "slow"))
         if isinstance(result, Pack):
             packs.append(result)
         elif result.kind == "incompatible":
@@ -187,6 +216,7 @@ def discover() -> Discovery:
         packs=tuple(sorted(packs, key=lambda p: (p.name, p.entry_point))),
         broken=tuple(sorted(broken, key=lambda p: p.name)),
         skipped=tuple(sorted(skipped, key=lambda p: p.name)),
+        slow=tuple(slow),
     )
 
 

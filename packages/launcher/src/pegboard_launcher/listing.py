@@ -38,7 +38,7 @@ def plugins_data(discovery: Discovery, index: OptionIndex) -> dict[str, Any]:
                 "kind": p.kind,
                 "reason": p.reason,
             }
-            for p in (*discovery.broken, *discovery.skipped)
+            for p in (*discovery.broken, *discovery.skipped, *discovery.slow)
         ],
         "shadowed": [
             {"group": group, "option": option, "shadows": sources}
