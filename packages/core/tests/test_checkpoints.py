@@ -202,3 +202,23 @@ def test_best_ranks_by_score_in_the_monitors_direction(tmp_path: Path) -> None:
     assert run_search.recorded_best(high) == ["b", "a"]
     assert run_search.recorded_best(low) == ["a", "b"]
     assert run_search.recorded_best({"callbacks": {}}) == []
+
+
+def test_checkpoints_get_the_umask_mode_not_0600(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "last.ckpt"
+        checkpoint_io.AtomicCheckpointIO().save_checkpoint({"state_dict": {}}, path)
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(previous)
+
+
+def test_partial_writes_of_a_killed_run_are_removed_when_it_is_picked(tmp_path: Path) -> None:
+    folder = tmp_path / "runs" / "r" / "checkpoints"
+    good = _write(folder / "last.ckpt", 3, time.time())
+    stray = folder / ".last.ckpt.abc123"
+    stray.write_bytes(b"half")
+    (folder.parent / "status.json").write_text('{"status": "interrupted"}')
+    path, _ = run_search.resolve_checkpoint("last", tmp_path / "runs")
+    assert path == good and not stray.exists()

@@ -91,3 +91,10 @@ def test_required_value_is_named_before_anything_is_built(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match=r"^data\.num_classes must be set.*data\.num_classes="):
         _train(tmp_path, "data.num_classes=???")
     assert json.loads((tmp_path / "run" / "status.json").read_text())["status"] == "failed"
+
+
+def test_metrics_json_holds_epoch_metrics_only(tmp_path: Path) -> None:
+    _, run_dir = _train(tmp_path, "trainer.max_epochs=1", "trainer.log_every_n_steps=1")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert "train/loss" in metrics and "val/loss" in metrics
+    assert not [name for name in metrics if name.endswith("_step")]

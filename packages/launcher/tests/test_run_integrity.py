@@ -39,3 +39,61 @@ def yaml_seed(text: str) -> int:
     from omegaconf import OmegaConf
 
     return int(OmegaConf.create(text).seed)
+
+
+STOPPER = """
+import os, signal
+import pytorch_lightning as pl
+
+
+class SigtermAt(pl.Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGTERM)
+"""
+
+
+def _pegboard(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PEGBOARD_LOG_DIR": str(tmp_path / "logs")}
+    command = [*pegboard_command(), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_resume_continues_the_run_with_its_own_config(working_packs, tmp_path: Path) -> None:
+    (tmp_path / "stopper.py").write_text(STOPPER)
+    original = [*TINY_RUN[:2], "trainer.max_epochs=3", "seed=3", "plots=false", "test=false"]
+    stop = ["+callbacks.stop._target_=stopper.SigtermAt", "+callbacks.stop.step=4"]
+    stopped = _pegboard(tmp_path, "train", *original, *TINY_RUN[3:], *stop)
+    assert stopped.returncode == 143, stopped.stderr[-2000:]
+    (run,) = (tmp_path / "logs" / "train" / "runs").iterdir()
+    assert json.loads((run / "status.json").read_text())["status"] == "interrupted"
+    assert f"pegboard train ckpt_path=last run={run}" in stopped.stdout
+
+    # The printed command alone, plus one change (++ sets a key the stored config has and
+    # today's composition lacks): neither max_epochs nor seed is repeated.
+    resumed = _pegboard(tmp_path, "train", "ckpt_path=last", f"run={run}", "++callbacks.stop=null")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"Continuing run {run} in {run}_resumed" in resumed.stdout
+    assert "callbacks.stop._target_: 'stopper.SigtermAt' -> '(removed)'" in resumed.stdout
+    folder = run.with_name(f"{run.name}_resumed")
+    assert json.loads((folder / "status.json").read_text())["status"] == "completed"
+    config = (folder / "config.yaml").read_text()
+    assert "max_epochs: 3" in config and "seed: 3" in config and "stop: null" in config
+    import torch
+
+    final = torch.load(folder / "checkpoints" / "last.ckpt", weights_only=True)
+    assert final["global_step"] == 9  # 3 epochs of 3 batches: the run's own length
+    # The interrupted run is left as it was.
+    assert json.loads((run / "status.json").read_text())["status"] == "interrupted"
+
+
+def test_resume_without_an_unfinished_run_says_so(working_packs, tmp_path: Path) -> None:
+    done = _pegboard(tmp_path, "train", *TINY_RUN, "plots=false", "test=false")
+    assert done.returncode == 0, done.stderr[-2000:]
+    again = _pegboard(tmp_path, "train", *TINY_RUN[:2], "ckpt_path=last")
+    assert again.returncode == 2
+    assert "every run in" in again.stderr and "completed" in again.stderr
+    assert "Traceback" not in again.stderr

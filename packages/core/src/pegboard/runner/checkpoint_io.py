@@ -41,6 +41,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        # mkstemp creates 0600; a checkpoint gets the mode any new file gets here.
+        os.fchmod(handle, 0o666 & ~_umask())
         try:
             with os.fdopen(handle, "wb") as file:
                 torch.save(checkpoint, file)
@@ -50,6 +52,31 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
+
+
+def _umask() -> int:
+    current = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(current)
+    return current
+
+
+def remove_partial_writes(folder: Path) -> list[Path]:
+    """Delete the temporary files that killed checkpoint writes left in ``folder``.
+
+    Call it only for a folder no live process writes to (a run that ended or crashed).
+
+    Args:
+        folder: A ``checkpoints`` folder.
+
+    Returns:
+        The files removed.
+    """
+    removed = []
+    for path in folder.glob(".*.ckpt.*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -75,4 +102,4 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return checkpoint
 
 
-__all__ = ["AtomicCheckpointIO", "load_checkpoint"]
+__all__ = ["AtomicCheckpointIO", "load_checkpoint", "remove_partial_writes"]

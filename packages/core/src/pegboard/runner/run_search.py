@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pegboard.errors import ConfigError
-from pegboard.runner.checkpoint_io import load_checkpoint
+from pegboard.runner.checkpoint_io import load_checkpoint, remove_partial_writes
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +36,24 @@ def _started(run: Path) -> float:
 def run_checkpoints(run: Path) -> list[Path]:
     """A run's checkpoint files, newest first (``last.ckpt`` first among equals).
 
+    Temporary files of writes a kill interrupted are removed on the way, unless the
+    run's process is still alive (it may be writing one now).
+
     Args:
         run: A run directory.
     """
+    from pegboard.runner.rundir import read_status
+
+    if read_status(run).get("status") != "running":
+        for path in remove_partial_writes(run / "checkpoints"):
+            log.info("removed %s, left by an interrupted checkpoint write", path)
     files = [p for p in (run / "checkpoints").glob("*.ckpt") if p.is_file()]
     return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name == LAST_NAME), reverse=True)
 
 
-def find_run(runs_dir: Path, run: str | None, exclude: Path | None = None) -> Path:
+def find_run(
+    runs_dir: Path, run: str | None, exclude: Path | None = None, unfinished: bool = False
+) -> Path:
     """The run directory named by ``run``, or the newest one that has checkpoints.
 
     Args:
@@ -51,7 +61,11 @@ def find_run(runs_dir: Path, run: str | None, exclude: Path | None = None) -> Pa
         run: A run directory, or a run's folder name under ``runs_dir``; ``None`` for
             the newest.
         exclude: A directory never to pick (the run being started).
+        unfinished: Pick only among runs that did not complete (interrupted, crashed,
+            failed): what ``pegboard train ckpt_path=last`` continues without ``run=``.
     """
+    from pegboard.runner.rundir import read_status
+
     if run:
         for candidate in (Path(run), runs_dir / run):
             if candidate.is_dir():
@@ -68,6 +82,16 @@ def find_run(runs_dir: Path, run: str | None, exclude: Path | None = None) -> Pa
             f"ckpt_path needs a training run with checkpoints, and {runs_dir} has none; "
             "train first or give ckpt_path=/path/to/file.ckpt"
         )
+    if unfinished:
+        done = [path for path in runs if read_status(path).get("status") == "completed"]
+        runs = [path for path in runs if path not in done]
+        if not runs:
+            newest = max(done, key=_started)
+            raise ConfigError(
+                f"ckpt_path=last continues an interrupted or crashed run, and every run in "
+                f"{runs_dir} completed; to train a completed run further, name it: "
+                f"ckpt_path=last run={newest.name}"
+            )
     return max(runs, key=_started)
 
 
@@ -145,6 +169,7 @@ def resolve_checkpoint(
     runs_dir: Path,
     run: str | None = None,
     exclude: Path | None = None,
+    unfinished: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Turn a ``ckpt_path`` value into a loaded checkpoint.
 
@@ -155,13 +180,14 @@ def resolve_checkpoint(
         runs_dir: Where training runs live, for the keywords.
         run: The run the keywords pick from; ``None`` for the newest run.
         exclude: A run directory never to pick (the run being started).
+        unfinished: Without ``run``, pick only runs that did not complete.
 
     Returns:
         The file chosen and its contents.
     """
     value = str(ckpt_path)
     if value in KEYWORDS:
-        run_dir = find_run(runs_dir, run, exclude)
+        run_dir = find_run(runs_dir, run, exclude, unfinished)
         files = run_checkpoints(run_dir)
         if not files:
             raise ConfigError(f"run {run_dir} has no checkpoints in {run_dir / 'checkpoints'}")

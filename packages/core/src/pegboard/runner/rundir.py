@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 import traceback
 from pathlib import Path
@@ -13,6 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, read_write
 
 STATUS_FILE = "status.json"
+_HOST = socket.gethostname()
 
 
 def is_launching_process() -> bool:
@@ -44,6 +46,21 @@ def claim_run_dir(path: Path) -> Path:
             suffix += 1
 
 
+def _run_to_continue(config: DictConfig) -> Path | None:
+    """The run that ``pegboard train ckpt_path=last`` (or ``resume=true``) continues."""
+    from pegboard.errors import ConfigError
+    from pegboard.runner.run_search import find_run
+
+    value = config.get("ckpt_path") or ("last" if config.get("resume") else None)
+    if config.get("task_name") != "train" or str(value) != "last":
+        return None
+    runs_dir = Path(str(config.paths.log_dir)) / "train" / "runs"
+    try:
+        return find_run(runs_dir, config.get("run"), unfinished=True)
+    except ConfigError:
+        return None  # the job reports it, in its own words
+
+
 class UniqueRunDir(Callback):
     """Hydra callback that claims the run folder, moving to ``<dir>_1``... when it is taken.
 
@@ -64,7 +81,18 @@ class UniqueRunDir(Callback):
                 node.dir = str(free)
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        continued = _run_to_continue(config) if is_launching_process() else None
+        if continued is not None:
+            from pegboard.runner.resume import continued_folder
+
+            # The continuation gets a folder of its own, linked by name to the run it
+            # continues (whose files stay as they were), and resumes exactly that run.
+            with read_write(config):
+                config.run = str(continued)
+                config.hydra.run.dir = str(continued_folder(continued))
         self._ensure_free(config, "run")
+        if continued is not None:
+            print(f"Continuing run {continued} in {config.hydra.run.dir}")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self._ensure_free(config, "sweep")
@@ -88,7 +116,7 @@ class RunStatus:
     def _write(self, payload: dict[str, Any]) -> None:
         if not is_launching_process():
             return
-        payload = {**payload, "started": self.started, "pid": os.getpid()}
+        payload = {**payload, "started": self.started, "pid": os.getpid(), "host": _HOST}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(payload, indent=2))
         # Atomic on POSIX: readers never see a half-written status file.
@@ -102,21 +130,60 @@ class RunStatus:
         """
         self._write({"status": "completed", "ended": time.time(), "metrics": metrics})
 
-    def failed(self, error: BaseException) -> None:
-        """Mark the run failed with the error that stopped it.
+    def failed(self, error: BaseException) -> str:
+        """Mark the run failed (or interrupted) with the error that stopped it.
 
         Args:
             error: The exception that ended the run.
+
+        Returns:
+            The status written: ``interrupted`` for Ctrl+C and SIGTERM, else ``failed``.
         """
+        # Ctrl+C and SIGTERM (Lightning's SIGTERMException is a SystemExit) stop a healthy
+        # run on request: interrupted, resumable, not failed.
+        status = "interrupted" if isinstance(error, KeyboardInterrupt | SystemExit) else "failed"
         self._write(
             {
-                # Ctrl+C and SIGTERM (Lightning's SIGTERMException is a SystemExit) stop a
-                # healthy run on request: interrupted, resumable, not failed.
-                "status": "interrupted"
-                if isinstance(error, KeyboardInterrupt | SystemExit)
-                else "failed",
+                "status": status,
                 "ended": time.time(),
                 "error": f"{type(error).__name__}: {error}",
                 "traceback": traceback.format_exception(error),
             }
         )
+        return status
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: asks whether the process exists, sends nothing
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """A run's ``status.json``, with a run whose process is gone shown as ``crashed``.
+
+    ``running`` is written when a run starts; a run killed with ``kill -9`` (or by the
+    machine going down) never writes its end. When the recorded process no longer exists
+    on this host, the status read here is ``crashed`` (the file is left as it is).
+
+    Args:
+        run_dir: A run directory.
+
+    Returns:
+        The recorded status (``{"status": "unknown"}`` when there is none).
+    """
+    try:
+        status = json.loads((run_dir / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return {"status": "unknown"}
+    if not isinstance(status, dict):
+        return {"status": "unknown"}
+    pid, host = status.get("pid"), status.get("host")
+    if status.get("status") == "running" and host == _HOST and isinstance(pid, int):
+        if pid != os.getpid() and not _alive(pid):
+            status = {**status, "status": "crashed", "recorded": "running"}
+    return status

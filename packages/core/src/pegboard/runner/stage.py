@@ -151,11 +151,11 @@ def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
     try:
         result, metrics = body(cfg, run_dir)
     except BaseException as error:
-        status.failed(error)
+        marked = status.failed(error)
         # A pegboard error is reported in one line; status.json records the failure.
         if is_launching_process() and not isinstance(error, PegboardError):
             print(
-                f"pegboard {command}: run {run_dir} is marked failed in {STATUS_FILE}.",
+                f"pegboard {command}: run {run_dir} is marked {marked} in {STATUS_FILE}.",
                 file=sys.stderr,
             )
         raise

@@ -15,7 +15,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from pegboard.runner.rundir import STATUS_FILE
+from pegboard.runner.rundir import read_status
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def collect(sweep_dir: Path) -> list[dict[str, Any]]:
     rows = []
     job_dirs = [p for p in sweep_dir.iterdir() if (p / ".hydra" / "overrides.yaml").is_file()]
     for job_dir in sorted(job_dirs, key=_job_sort_key):
-        status = _read_json(job_dir / STATUS_FILE)
+        status = read_status(job_dir)
         metrics = _read_json(job_dir / "metrics.json") or status.get("metrics") or {}
         row: dict[str, Any] = {"job": job_dir.name, "status": status.get("status", "unknown")}
         row.update(_overrides(job_dir))

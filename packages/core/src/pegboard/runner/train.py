@@ -10,7 +10,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
-from pegboard.config_guard import check_config
+from pegboard.config_guard import check_checkpoint_config, check_config
 from pegboard.errors import ConfigError, PegboardError
 from pegboard.runner.build import (
     build,
@@ -24,8 +24,10 @@ from pegboard.runner.build import (
     write_run_files,
 )
 from pegboard.runner.callbacks import ConfusionCounts, MetricHistory, SigtermCheckpoint
+from pegboard.runner.checkpoint import record_of
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO, load_checkpoint
-from pegboard.runner.metadata import RunMetadata
+from pegboard.runner.metadata import CHECKPOINT_KEY, RunMetadata
+from pegboard.runner.resume import command_line_overrides, continued_config
 from pegboard.runner.run_search import resolve_checkpoint
 from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
 from pegboard.runtime import pack_versions
@@ -64,10 +66,10 @@ def train(cfg: DictConfig) -> float | None:
         )
         raise SystemExit(EXIT_SIGTERM) from error
     except BaseException as error:
-        status.failed(error)
+        marked = status.failed(error)
         # A pegboard error is reported in one line; status.json records the failure.
         if is_launching_process() and not isinstance(error, PegboardError):
-            print(f"Run directory {run_dir} is marked failed in {STATUS_FILE}.", file=sys.stderr)
+            print(f"Run directory {run_dir} is marked {marked} in {STATUS_FILE}.", file=sys.stderr)
         raise
     status.completed(metrics)
     if "test/acc" in metrics:
@@ -77,14 +79,17 @@ def train(cfg: DictConfig) -> float | None:
     return metrics.get(metric) if metric else None
 
 
-def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> str | None:
-    """The checkpoint file that ``ckpt_path`` / ``resume`` ask training to continue from.
+def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The checkpoint that ``ckpt_path`` / ``resume`` ask training to continue from.
 
     Args:
         cfg: The train config: ``ckpt_path`` (a file, ``last``, or null), ``resume``
-            (true means ``ckpt_path=last``) and ``run`` (the run to continue; the newest
-            by default).
+            (true means ``ckpt_path=last``) and ``run`` (the run to continue; without
+            it, the newest run that did not complete).
         run_dir: This run's directory, never picked as the one to continue.
+
+    Returns:
+        The file and its contents, or ``None`` when training starts afresh.
     """
     value = cfg.get("ckpt_path")
     if value is None and cfg.get("resume"):
@@ -93,11 +98,35 @@ def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> str | None:
         return None
     runs_dir = Path(cfg.paths.log_dir) / "train" / "runs"
     if str(value) == "last":
-        path, _ = resolve_checkpoint("last", runs_dir, cfg.get("run"), exclude=run_dir)
-        echo(f"Resuming from {path}")
-        return str(path)
-    load_checkpoint(Path(str(value)))  # refuse a missing or corrupt file before building
-    return str(value)
+        found = resolve_checkpoint("last", runs_dir, cfg.get("run"), run_dir, unfinished=True)
+        echo(f"Resuming from {found[0]}")
+        return found
+    path = Path(str(value))
+    return path, load_checkpoint(path)  # a missing or corrupt file is refused before building
+
+
+def _continuation(
+    cfg: DictConfig, resolved: dict[str, Any], run_dir: Path
+) -> tuple[str | None, dict[str, Any]]:
+    """The checkpoint to continue from and the config to continue with (see ``resume``)."""
+    found = resume_checkpoint(cfg, run_dir)
+    if found is None:
+        return None, resolved
+    path, checkpoint = found
+    if CHECKPOINT_KEY not in checkpoint:  # a Lightning checkpoint of another tool
+        echo(f"{path} records no pegboard config: training continues with this config")
+        return str(path), resolved
+    record = record_of(checkpoint, path)
+    check_checkpoint_config(record.config, checkpoint, path)
+    overrides = command_line_overrides()
+    config, changes = continued_config(record.config, overrides, run_dir, resolved)
+    check_config(config)
+    config["ckpt_path"] = str(path)
+    echo(
+        f"Continuing with the config stored in {path.name}"
+        + (": " + "; ".join(changes) if changes else " (the command line changes nothing)")
+    )
+    return str(path), config
 
 
 def _build_trainer(
@@ -116,9 +145,10 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     resolved = resolve(cfg)
     # Every _target_ of the job, wherever it sits, against the allow-list, before any import.
     check_config(resolved)
+    ckpt_path, resolved = _continuation(cfg, resolved, run_dir)
     packs = pack_versions()
     write_run_files(run_dir, resolved, packs)
-    if cfg.get("print_config"):
+    if resolved.get("print_config"):
         print_config_tree(resolved, first=("model", "data", "trainer"))
 
     callback_nodes = named_nodes(resolved, "callbacks")
@@ -134,9 +164,8 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             *((f"logger.{name}", node) for name, node in logger_nodes.items()),
         ]
     )
-    ckpt_path = resume_checkpoint(cfg, run_dir)
 
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    pl.seed_everything(resolved.get("seed"), workers=True, verbose=False)
     datamodule = build(resolved["data"], "data")
     model = build(resolved["model"], "model")
     history, confusion = MetricHistory(), ConfusionCounts()
@@ -164,9 +193,15 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
 
     log.info("Training %s on %s", type(model).__name__, type(datamodule).__name__)
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-    metrics = scalar_metrics(trainer.callback_metrics)
+    # The run's final epoch-level metrics: a step-level value (train/loss_step) is one
+    # batch's, which says nothing about the run.
+    metrics = {
+        name: value
+        for name, value in scalar_metrics(trainer.callback_metrics).items()
+        if not name.endswith("_step")
+    }
 
-    if cfg.get("test"):
+    if resolved.get("test"):
         checkpoint = trainer.checkpoint_callback
         best = getattr(checkpoint, "best_model_path", "") if checkpoint else ""
         if best:
@@ -180,7 +215,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             metrics.update(scalar_metrics(result))
 
     write_json(run_dir / "metrics.json", metrics)
-    if cfg.get("plots", True) and is_launching_process():
+    if resolved.get("plots", True) and is_launching_process():
         _plot(run_dir, history, confusion, datamodule, trainer)
     return metrics
 
