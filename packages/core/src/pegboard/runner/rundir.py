@@ -183,7 +183,7 @@ def read_status(run_dir: Path) -> dict[str, Any]:
     if not isinstance(status, dict):
         return {"status": "unknown"}
     pid, host = status.get("pid"), status.get("host")
-    if status.get("status") == "running" and host == _HOST and isinstance(pid, int):
-        if pid != os.getpid() and not _alive(pid):
-            status = {**status, "status": "crashed", "recorded": "running"}
+    ours = host == _HOST and isinstance(pid, int) and pid != os.getpid()
+    if status.get("status") == "running" and ours and not _alive(int(pid or 0)):
+        status = {**status, "status": "crashed", "recorded": "running"}
     return status
