@@ -70,11 +70,12 @@ def test_resume_continues_the_run_with_its_own_config(working_packs, tmp_path: P
     assert stopped.returncode == 143, stopped.stderr[-2000:]
     (run,) = (tmp_path / "logs" / "train" / "runs").iterdir()
     assert json.loads((run / "status.json").read_text())["status"] == "interrupted"
-    assert f"pegboard train ckpt_path=last run={run}" in stopped.stdout
+    printed = f"pegboard train ckpt_path=last run={run} model=tiny data=tiny_images"
+    assert f"Continue with: {printed}\n" in stopped.stdout
 
-    # The printed command alone, plus one change (++ sets a key the stored config has and
+    # The printed command, plus one change (++ sets a key the stored config has and
     # today's composition lacks): neither max_epochs nor seed is repeated.
-    resumed = _pegboard(tmp_path, "train", "ckpt_path=last", f"run={run}", "++callbacks.stop=null")
+    resumed = _pegboard(tmp_path, *printed.split()[1:], "++callbacks.stop=null")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"Continuing run {run} in {run}_resumed" in resumed.stdout
     assert "callbacks.stop._target_: 'stopper.SigtermAt' -> '(removed)'" in resumed.stdout

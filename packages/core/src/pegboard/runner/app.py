@@ -107,6 +107,10 @@ def run_command(command: str, argv: Sequence[str]) -> None:
     """
     from hydra._internal.utils import _run_hydra, get_args_parser
 
+    from pegboard.runner import signals
+
+    # Before anything else: a SIGTERM in any phase marks the run and exits with 143.
+    signals.install()
     parser = get_args_parser()
     args = parser.parse_args(list(argv))
     if args.config_path is not None:

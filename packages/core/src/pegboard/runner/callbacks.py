@@ -59,6 +59,11 @@ class SigtermCheckpoint(pl.Callback):
     ) -> None:
         from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+        # Not mid-validation: that state cannot resume (the epoch's validation metrics,
+        # which early stopping and the checkpoint monitor need, are not in it). The last
+        # complete epoch's last.ckpt stays the one to continue from.
+        if trainer.sanity_checking or trainer.validating:
+            return
         if isinstance(exception, SIGTERMException) and trainer.state.fn == "fit":
             self._save(trainer)
 

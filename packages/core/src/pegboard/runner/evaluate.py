@@ -16,6 +16,7 @@ from pegboard.runner.build import (
     write_json,
     write_run_files,
 )
+from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
 
@@ -44,13 +45,14 @@ def _evaluate(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], dict[st
     trainer = build_trainer(restored)
     log.info("Testing %s on %s", restored.path, type(datamodule).__name__)
     # ckpt_path restores the datamodule's state as well (normalization statistics).
-    results = trainer.test(
-        restored.model,
-        datamodule=datamodule,
-        ckpt_path=str(restored.path),
-        weights_only=True,
-        verbose=False,
-    )
+    with lightning_stage():
+        results = trainer.test(
+            restored.model,
+            datamodule=datamodule,
+            ckpt_path=str(restored.path),
+            weights_only=True,
+            verbose=False,
+        )
     metrics: dict[str, float] = {}
     for result in results:
         metrics.update(scalar_metrics(result))

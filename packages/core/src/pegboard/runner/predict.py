@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from pegboard.errors import ConfigError
 from pegboard.runner.build import build, check_nodes, echo, write_run_files
 from pegboard.runner.checkpoint import data_state, normalization
+from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import Restored, build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
 
@@ -73,14 +74,19 @@ def _predict(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
             inputs, torch.zeros(len(inputs), dtype=torch.long), int(cfg.get("batch_size", 64))
         )
         paths = [str(path) for path in files]
-        batches = trainer.predict(restored.model, dataloaders=loader)
+        with lightning_stage():
+            batches = trainer.predict(restored.model, dataloaders=loader)
     else:
         check_nodes([("data", restored.config["data"])])
         datamodule = build(restored.config["data"], "data")
         # ckpt_path restores the datamodule's normalization statistics as well.
-        batches = trainer.predict(
-            restored.model, datamodule=datamodule, ckpt_path=str(restored.path), weights_only=True
-        )
+        with lightning_stage():
+            batches = trainer.predict(
+                restored.model,
+                datamodule=datamodule,
+                ckpt_path=str(restored.path),
+                weights_only=True,
+            )
     outputs = [batch for batch in batches or [] if isinstance(batch, dict)]
     if not outputs:
         raise ConfigError(f"{type(restored.model).__name__}.predict_step returned no predictions")

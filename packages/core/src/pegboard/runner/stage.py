@@ -9,7 +9,6 @@ given as ``+data.KEY=VALUE`` are merged over the stored data config.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from pegboard.config_guard import check_checkpoint_config, check_config
-from pegboard.errors import ConfigError, PegboardError
+from pegboard.errors import ConfigError
 from pegboard.runner.build import build, check_nodes, echo, named_nodes, resolve
 from pegboard.runner.checkpoint import Record, model_class, record_of, warn_pack_differences
+from pegboard.runner.lifecycle import run_with_status
 from pegboard.runner.run_search import resolve_checkpoint
-from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
 from pegboard.runtime import pack_versions
 
 #: Data keys that make a datamodule write files (downloads, decoded caches).
@@ -146,20 +145,7 @@ def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
     assert isinstance(tree, dict)
     check_config({str(key): value for key, value in tree.items() if key != "model"})
     run_dir = Path(str(cfg.paths.output_dir))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    status = RunStatus(run_dir)
-    try:
-        result, metrics = body(cfg, run_dir)
-    except BaseException as error:
-        marked = status.failed(error)
-        # A pegboard error is reported in one line; status.json records the failure.
-        if is_launching_process() and not isinstance(error, PegboardError):
-            print(
-                f"pegboard {command}: run {run_dir} is marked {marked} in {STATUS_FILE}.",
-                file=sys.stderr,
-            )
-        raise
-    status.completed(metrics)
+    result = run_with_status(run_dir, command, lambda: body(cfg, run_dir))
     echo(f"Run directory: {run_dir}")
     return result
 

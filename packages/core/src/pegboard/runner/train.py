@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig
 
 from pegboard.config_guard import check_checkpoint_config, check_config
-from pegboard.errors import ConfigError, PegboardError
+from pegboard.errors import ConfigError
 from pegboard.runner.build import (
     build,
     check_nodes,
@@ -26,17 +25,16 @@ from pegboard.runner.build import (
 from pegboard.runner.callbacks import ConfusionCounts, MetricHistory, SigtermCheckpoint
 from pegboard.runner.checkpoint import record_of
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO, load_checkpoint
+from pegboard.runner.lifecycle import run_with_status
 from pegboard.runner.metadata import CHECKPOINT_KEY, RunMetadata
 from pegboard.runner.resume import command_line_overrides, continued_config
 from pegboard.runner.run_search import resolve_checkpoint
-from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
+from pegboard.runner.rundir import is_launching_process
+from pegboard.runner.signals import EXIT_SIGTERM, lightning_stage
 from pegboard.runtime import pack_versions
 
 log = logging.getLogger(__name__)
 
-#: Exit status after SIGTERM: 128 + 15, what shells report for a process ended by SIGTERM,
-#: so schedulers and scripts do not take the run for finished (status.json: interrupted).
-EXIT_SIGTERM = 143
 
 __all__ = ["EXIT_SIGTERM", "resolve", "resume_checkpoint", "train"]
 
@@ -51,32 +49,31 @@ def train(cfg: DictConfig) -> float | None:
     Returns:
         The value of ``cfg.optimized_metric`` for sweepers, or ``None`` when unset.
     """
-    from pytorch_lightning.utilities.exceptions import SIGTERMException
-
     run_dir = Path(cfg.paths.output_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    status = RunStatus(run_dir)
-    try:
-        metrics = _train(cfg, run_dir)
-    except SIGTERMException as error:
-        status.failed(error)
-        echo(
-            f"Interrupted by SIGTERM; {run_dir / 'checkpoints' / 'last.ckpt'} holds the state.",
-            f"Continue with: pegboard train ckpt_path=last run={run_dir}",
-        )
-        raise SystemExit(EXIT_SIGTERM) from error
-    except BaseException as error:
-        marked = status.failed(error)
-        # A pegboard error is reported in one line; status.json records the failure.
-        if is_launching_process() and not isinstance(error, PegboardError):
-            print(f"Run directory {run_dir} is marked {marked} in {STATUS_FILE}.", file=sys.stderr)
-        raise
-    status.completed(metrics)
+    hint = [
+        f"{run_dir / 'checkpoints' / 'last.ckpt'} holds the state (when training had begun).",
+        f"Continue with: pegboard train ckpt_path=last run={run_dir}{_choices()}",
+    ]
+    metrics = run_with_status(
+        run_dir, "train", lambda: (found := _train(cfg, run_dir), found), hint
+    )
     if "test/acc" in metrics:
         echo(f"Test accuracy: {metrics['test/acc']:.4f}")
     echo(f"Run directory: {run_dir}")
     metric = cfg.get("optimized_metric")
     return metrics.get(metric) if metric else None
+
+
+def _choices() -> str:
+    """`` model=... data=...`` as this run chose them: the resume line composes with them."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return ""
+    choices = HydraConfig.get().runtime.choices
+    return "".join(
+        f" {group}={choices[group]}" for group in ("model", "data") if choices.get(group)
+    )
 
 
 def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -192,7 +189,8 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         logger.log_hyperparams(hyperparameters)
 
     log.info("Training %s on %s", type(model).__name__, type(datamodule).__name__)
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    with lightning_stage():
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     # The run's final epoch-level metrics: a step-level value (train/loss_step) is one
     # batch's, which says nothing about the run.
     metrics = {
@@ -208,9 +206,14 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             log.info("Testing the best checkpoint %s", best)
         # Lightning restores the weights from `best` before testing; without a
         # checkpoint (fast_dev_run, callbacks=none) it tests the weights in memory.
-        results = trainer.test(
-            model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True
-        )
+        with lightning_stage():
+            results = trainer.test(
+                model,
+                datamodule=datamodule,
+                ckpt_path=best or None,
+                verbose=False,
+                weights_only=True,
+            )
         for result in results:
             metrics.update(scalar_metrics(result))
 

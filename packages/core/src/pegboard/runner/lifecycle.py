@@ -1,0 +1,71 @@
+"""One lifecycle for every command's run directory: running, then how the run ended.
+
+``train``, ``eval``, ``predict`` and ``export`` each run their body inside
+``run_with_status``: ``status.json`` says ``running`` while it works, then
+``completed``, ``failed`` (with the error) or ``interrupted``. A run stopped by SIGTERM or
+Ctrl+C, in any phase, exits with 143 or 130 so that schedulers and scripts never take it
+for finished.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pegboard.errors import PegboardError
+from pegboard.runner.build import echo
+from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
+from pegboard.runner.signals import EXIT_SIGTERM, exit_status
+
+Result = TypeVar("Result")
+
+
+def run_with_status(
+    run_dir: Path,
+    command: str,
+    body: Callable[[], tuple[Result, dict[str, Any]]],
+    resume_hint: Sequence[str] = (),
+) -> Result:
+    """Run ``body`` with ``status.json`` kept true in ``run_dir``.
+
+    Args:
+        run_dir: The run directory (created if missing).
+        command: The command's name, for messages.
+        body: Returns the command's result and the metrics recorded with ``completed``.
+        resume_hint: Lines printed when a signal stopped the run (how to continue it).
+
+    Returns:
+        What ``body`` returned first.
+
+    Raises:
+        SystemExit: 143 after SIGTERM, 130 after Ctrl+C (the run marked ``interrupted``).
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    status = RunStatus(run_dir)
+    try:
+        result, metrics = body()
+    except BaseException as error:
+        marked = status.failed(error)
+        code = exit_status(error)
+        if code is not None:
+            signal_name = "SIGTERM" if code == EXIT_SIGTERM else "Ctrl+C"
+            echo(
+                f"pegboard {command}: interrupted by {signal_name}; run {run_dir} is marked "
+                f"{marked} in {STATUS_FILE}.",
+                *resume_hint,
+            )
+            raise SystemExit(code) from error
+        # A pegboard error is reported in one line; status.json records the failure.
+        if is_launching_process() and not isinstance(error, PegboardError):
+            print(
+                f"pegboard {command}: run {run_dir} is marked {marked} in {STATUS_FILE}.",
+                file=sys.stderr,
+            )
+        raise
+    status.completed(metrics)
+    return result
+
+
+__all__ = ["run_with_status"]
