@@ -26,6 +26,18 @@ KEYWORDS = ("last", "best")
 LAST_NAME = "last.ckpt"
 
 
+class NoCheckpoint(ConfigError):
+    """The run named holds no checkpoint file (it stopped before its first save).
+
+    Args:
+        run: The run directory.
+    """
+
+    def __init__(self, run: Path) -> None:
+        super().__init__(f"run {run} has no checkpoints in {run / 'checkpoints'}")
+        self.run = run
+
+
 def _started(run: Path) -> float:
     try:
         return float(json.loads((run / "status.json").read_text())["started"])
@@ -190,7 +202,7 @@ def resolve_checkpoint(
         run_dir = find_run(runs_dir, run, exclude, unfinished)
         files = run_checkpoints(run_dir)
         if not files:
-            raise ConfigError(f"run {run_dir} has no checkpoints in {run_dir / 'checkpoints'}")
+            raise NoCheckpoint(run_dir)
         return _best(run_dir, files) if value == "best" else newest_valid(files)
     return Path(value), load_checkpoint(Path(value))
 
@@ -198,6 +210,7 @@ def resolve_checkpoint(
 __all__ = [
     "KEYWORDS",
     "LAST_NAME",
+    "NoCheckpoint",
     "find_run",
     "newest_valid",
     "recorded_best",

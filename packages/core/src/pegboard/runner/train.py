@@ -28,7 +28,7 @@ from pegboard.runner.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from pegboard.runner.lifecycle import run_with_status
 from pegboard.runner.metadata import CHECKPOINT_KEY, RunMetadata
 from pegboard.runner.resume import command_line_overrides, continued_config
-from pegboard.runner.run_search import resolve_checkpoint
+from pegboard.runner.run_search import NoCheckpoint, resolve_checkpoint
 from pegboard.runner.rundir import is_launching_process
 from pegboard.runner.signals import EXIT_SIGTERM, lightning_stage
 from pegboard.runtime import pack_versions
@@ -106,7 +106,10 @@ def _continuation(
     cfg: DictConfig, resolved: dict[str, Any], run_dir: Path
 ) -> tuple[str | None, dict[str, Any]]:
     """The checkpoint to continue from and the config to continue with (see ``resume``)."""
-    found = resume_checkpoint(cfg, run_dir)
+    try:
+        found = resume_checkpoint(cfg, run_dir)
+    except NoCheckpoint as missing:
+        return None, _started_over(missing.run, resolved, run_dir)
     if found is None:
         return None, resolved
     path, checkpoint = found
@@ -124,6 +127,29 @@ def _continuation(
         + (": " + "; ".join(changes) if changes else " (the command line changes nothing)")
     )
     return str(path), config
+
+
+def _started_over(run: Path, resolved: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The config of a run stopped before its first checkpoint: it starts over with it."""
+    from omegaconf import OmegaConf
+
+    recorded = run / "config.yaml"
+    if not recorded.is_file():
+        raise ConfigError(
+            f"run {run} stopped before it wrote its config, so there is nothing to continue: "
+            "run the original command again"
+        )
+    stored = OmegaConf.to_container(OmegaConf.load(recorded), resolve=False)
+    assert isinstance(stored, dict)
+    # A file of a run folder is data like a checkpoint, and is held to the same rules.
+    check_checkpoint_config(stored, {}, recorded)
+    config, changes = continued_config(stored, command_line_overrides(), run_dir, resolved)
+    check_config(config)
+    echo(
+        f"Run {run} stopped before its first checkpoint: starting it over with its config"
+        + (": " + "; ".join(changes) if changes else "")
+    )
+    return config
 
 
 def _build_trainer(
