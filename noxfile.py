@@ -56,10 +56,12 @@ def install(session: nox.Session, *packages: str, editable: bool = False) -> Non
     session.run("python", "-c", f"import {modules}")
 
 
-def pytest(session: nox.Session, *paths: str) -> None:
+def pytest(session: nox.Session, *paths: str, options: tuple[str, ...] = ()) -> None:
     """Run pytest on ``paths`` (each on its own, so same-named test files never clash)."""
     for path in paths:
-        session.run("pytest", "-q", "-p", "no:cacheprovider", str(ROOT / path), *session.posargs)
+        session.run(
+            "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / path), *options, *session.posargs
+        )
 
 
 @nox.session
@@ -122,7 +124,9 @@ def integration(session: nox.Session) -> None:
         "models-vision[onnx]",
         "data-vision",
     )
-    pytest(session, "packages/core/tests", "packages/launcher/tests", "tests/e2e")
+    pytest(session, "packages/core/tests", "tests/e2e")
+    # The launcher's fault-injection and parallel-run tests ran in its own session.
+    pytest(session, "packages/launcher/tests", options=("-m", "not heavy"))
 
 
 @nox.session

@@ -27,6 +27,14 @@ seed: ${seed}
 """
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "heavy: many pegboard processes (fault injection, parallel runs); the launcher "
+        "session runs them, the everything-installed session leaves them out",
+    )
+
+
 @pytest.fixture
 def pack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A folder on sys.path (and PYTHONPATH) into which tests write packs.

@@ -89,13 +89,15 @@ def test_bad_input_gets_a_short_message(working_packs, override: str, message: s
     assert not (Path.cwd() / "logs").exists()  # refused before any run directory
 
 
-def test_wrong_type_marks_the_run_failed(working_packs) -> None:
+def test_wrong_type_is_refused_before_any_run_folder(working_packs) -> None:
     result = pegboard("train", *TINY_RUN, "trainer.max_epochs=many")
     assert result.returncode == 2
-    assert "trainer.max_epochs='many': expected int or None, got str" in result.stderr
-    assert "Traceback" not in result.stderr
-    (status,) = (Path.cwd() / "logs").rglob("status.json")
-    assert json.loads(status.read_text())["status"] == "failed"
+    assert result.stderr.strip().splitlines() == [
+        "pegboard: error: trainer.max_epochs='many': expected int or None, got str "
+        "(argument 'max_epochs' of pytorch_lightning.Trainer)"
+    ]
+    assert not (Path.cwd() / "logs").exists()  # no run folder, no config tree printed
+    assert "trainer" not in result.stdout
 
 
 def test_project_configs_and_modules_work_without_packaging(working_packs, tmp_path: Path) -> None:

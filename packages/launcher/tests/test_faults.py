@@ -17,6 +17,8 @@ from pathlib import Path
 
 from launcher_helpers import pegboard_command
 
+pytestmark = pytest.mark.heavy
+
 FAULTS = """
 import os, signal
 import pytorch_lightning as pl

@@ -7,9 +7,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from launcher_helpers import TINY_RUN, pegboard_command
 
 
+@pytest.mark.heavy
 def test_eight_runs_started_together_write_eight_folders(working_packs, tmp_path: Path) -> None:
     wanted = tmp_path / "logs" / "train" / "runs" / "same-second"
     env = {**os.environ, "PEGBOARD_LOG_DIR": str(tmp_path / "logs")}

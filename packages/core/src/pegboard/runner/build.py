@@ -39,15 +39,13 @@ def _missing_keys(node: Any, prefix: str = "") -> list[str]:
     return [key for name, child in items for key in _missing_keys(child, f"{prefix}{name}.")]
 
 
-def resolve(cfg: Any) -> dict[str, Any]:
-    """The config with every interpolation resolved, as plain dicts and lists.
+def missing_value_error(tree: Any) -> None:
+    """Refuse a config whose required values (``???``) are not set, naming every one.
 
     Args:
-        cfg: A composed config node (or a plain mapping, returned as a dict).
+        tree: The config as plain containers, interpolations left in.
     """
-    if not isinstance(cfg, DictConfig):
-        return dict(cfg)
-    missing = _missing_keys(OmegaConf.to_container(cfg, resolve=False))
+    missing = _missing_keys(tree)
     if missing:
         # Some options have no default (data=image_folder needs data.num_classes);
         # without this, OmegaConf names whichever interpolation reached the gap first.
@@ -56,6 +54,17 @@ def resolve(cfg: Any) -> dict[str, Any]:
             f"{', '.join(missing)} must be set: the config has no default for "
             f"{'it' if len(missing) == 1 else 'them'}. Add {settings} to the command line"
         )
+
+
+def resolve(cfg: Any) -> dict[str, Any]:
+    """The config with every interpolation resolved, as plain dicts and lists.
+
+    Args:
+        cfg: A composed config node (or a plain mapping, returned as a dict).
+    """
+    if not isinstance(cfg, DictConfig):
+        return dict(cfg)
+    missing_value_error(OmegaConf.to_container(cfg, resolve=False))
     container = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(container, dict)
     return {str(key): value for key, value in container.items()}

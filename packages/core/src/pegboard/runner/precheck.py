@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from hydra.core.config_search_path import ConfigSearchPath
 from hydra.plugins.search_path_plugin import SearchPathPlugin
@@ -93,6 +93,47 @@ def check_command_config(
     for key in file_names:
         if tree.get(key) is not None:
             plain_name(OmegaConf.select(cfg, key), key)
+    if config_name == "train":
+        check_train_values(cfg, tree)
+
+
+def _tolerant(cfg: Any, path: str) -> Any:
+    """The value at ``path`` resolved, or ``UNRESOLVED`` where only Hydra's runtime can."""
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    from pegboard.runner.validate import UNRESOLVED
+
+    try:
+        node = OmegaConf.select(cfg, path, throw_on_missing=True)
+    except Exception:
+        return UNRESOLVED
+    if isinstance(node, DictConfig):
+        return {str(key): _tolerant(cfg, f"{path}.{key}") for key in node}
+    if isinstance(node, ListConfig):
+        return [_tolerant(cfg, f"{path}[{index}]") for index in range(len(node))]
+    return node
+
+
+def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
+    """Refuse a missing required value or a value of the wrong type before the run starts.
+
+    The job checks the same again; here they stop the command before Hydra makes a run
+    directory or the config tree is printed.
+
+    Args:
+        cfg: The composed config (with its ``hydra`` node).
+        tree: The same as plain containers, interpolations left in.
+    """
+    from pegboard.runner.build import missing_value_error, named_nodes
+    from pegboard.runner.validate import check_node
+
+    job = {key: value for key, value in tree.items() if key != "hydra"}
+    missing_value_error(job)
+    nodes = [key for key in ("trainer", "data", "model") if isinstance(job.get(key), dict)] + [
+        f"{group}.{name}" for group in ("callbacks", "logger") for name in named_nodes(job, group)
+    ]
+    for path in nodes:
+        check_node(_tolerant(cfg, path), path)
 
 
 __all__ = ["VERSION_BASE", "check_command_config"]

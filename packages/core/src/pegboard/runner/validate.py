@@ -18,6 +18,17 @@ from pegboard.errors import ConfigError
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 
 
+class _Unresolved:
+    """A value only Hydra's runtime can resolve (``${hydra:runtime.output_dir}``)."""
+
+    def __repr__(self) -> str:
+        return "<resolved at run time>"
+
+
+#: Stands for such a value in a node checked before Hydra runs: its type is not checked.
+UNRESOLVED = _Unresolved()
+
+
 def _flatten(annotation: Any) -> list[Any]:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return [leaf for arg in typing.get_args(annotation) for leaf in _flatten(arg)]
@@ -131,6 +142,8 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
             hint = f" Did you mean {path}.{close[0]}?" if close else ""
             raise ConfigError(f"{path}.{key} is not an argument of {target_name}.{hint}")
         annotation = hints.get(key, params[key].annotation)
+        if value is UNRESOLVED:
+            continue
         if _matches(value, annotation) is False:
             raise ConfigError(
                 f"{path}.{key}={value!r}: expected {_describe(annotation)}, "
