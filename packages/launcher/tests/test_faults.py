@@ -15,6 +15,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 from launcher_helpers import pegboard_command
 
 pytestmark = pytest.mark.heavy
