@@ -89,12 +89,13 @@ def check_command_config(
         job_name = OmegaConf.select(cfg, "hydra.job.name", default=None)
     except Exception as error:  # an interpolation that does not resolve
         raise ConfigError(f"hydra.job.name does not resolve: {error}") from error
-    check_config({str(key): value for key, value in tree.items()}, job_name)
+    plain = {str(key): value for key, value in tree.items()}
+    check_config(plain, job_name)
     for key in file_names:
-        if tree.get(key) is not None:
+        if plain.get(key) is not None:
             plain_name(OmegaConf.select(cfg, key), key)
     if config_name == "train":
-        check_train_values(cfg, tree)
+        check_train_values(cfg, plain)
 
 
 def _tolerant(cfg: Any, path: str) -> Any:
@@ -108,7 +109,7 @@ def _tolerant(cfg: Any, path: str) -> Any:
     except Exception:
         return UNRESOLVED
     if isinstance(node, DictConfig):
-        return {str(key): _tolerant(cfg, f"{path}.{key}") for key in node}
+        return {str(key): _tolerant(cfg, f"{path}.{key!s}") for key in node.keys()}
     if isinstance(node, ListConfig):
         return [_tolerant(cfg, f"{path}[{index}]") for index in range(len(node))]
     return node

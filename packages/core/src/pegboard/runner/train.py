@@ -139,8 +139,9 @@ def _started_over(run: Path, resolved: dict[str, Any], run_dir: Path) -> dict[st
             f"run {run} stopped before it wrote its config, so there is nothing to continue: "
             "run the original command again"
         )
-    stored = OmegaConf.to_container(OmegaConf.load(recorded), resolve=False)
-    assert isinstance(stored, dict)
+    loaded = OmegaConf.to_container(OmegaConf.load(recorded), resolve=False)
+    assert isinstance(loaded, dict)
+    stored = {str(key): value for key, value in loaded.items()}
     # A file of a run folder is data like a checkpoint, and is held to the same rules.
     check_checkpoint_config(stored, {}, recorded)
     config, changes = continued_config(stored, command_line_overrides(), run_dir, resolved)
