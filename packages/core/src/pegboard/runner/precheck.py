@@ -109,7 +109,7 @@ def _tolerant(cfg: Any, path: str) -> Any:
     except Exception:
         return UNRESOLVED
     if isinstance(node, DictConfig):
-        return {str(key): _tolerant(cfg, f"{path}.{key!s}") for key in node.keys()}
+        return {str(key): _tolerant(cfg, f"{path}.{key!s}") for key in node}
     if isinstance(node, ListConfig):
         return [_tolerant(cfg, f"{path}[{index}]") for index in range(len(node))]
     return node
