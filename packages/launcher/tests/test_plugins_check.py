@@ -61,3 +61,35 @@ def test_table_is_aligned() -> None:
         line.index("pass") for line in lines[1:2]
     ]
     assert lines[2].endswith("fail    why")
+
+
+MISSING_DATA = """\
+from pegboard.errors import DataNotFound
+from pegboard.testing.datamodule import RandomImageDataModule
+
+
+class FilesElsewhere(RandomImageDataModule):
+    def prepare_data(self):
+        raise DataNotFound("data=far: 2 of its files are not in /data/far: a.bin b.bin. "
+                           "Run with data.download=true to download them.")
+"""
+
+
+def test_a_dataset_whose_files_are_absent_is_skipped_with_the_whole_reason(
+    add_pack, pack_dir, capsys
+) -> None:
+    far = DATA_YAML.replace(
+        "pegboard.testing.datamodule.RandomImageDataModule", "far_pack.nets.FilesElsewhere"
+    )
+    module = add_pack(
+        "far-pack",
+        configs={"data/far.yaml": far},
+        datamodules={"far": "far_pack.nets:FilesElsewhere"},
+    )
+    (pack_dir / module / "nets.py").write_text(MISSING_DATA)
+    assert main(["plugins", "check"]) == 0
+    captured = capsys.readouterr()
+    (row,) = [line for line in captured.out.splitlines() if "data=far" in line]
+    assert row.split()[3] == "skip"
+    assert row.endswith("Run with data.download=true to download them.")  # nothing cut
+    assert "plugins check: 1 passed, 0 failed, 1 skipped" in captured.err

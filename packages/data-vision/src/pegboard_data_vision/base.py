@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import torch
 
 from pegboard.datamodule import DataModule
-from pegboard.errors import ConfigError
+from pegboard.errors import ConfigError, DataNotFound
 from pegboard_data_vision import cache
 from pegboard_data_vision.augment import BatchAugment
 from pegboard_data_vision.batches import Normalize, NormalizedBatchLoader, channel_stats
@@ -245,7 +245,7 @@ class ImageDataModule(DataModule):
                     extract(folder / remote.filename, folder)
         missing = self.missing_files()
         if missing:
-            raise ConfigError(self._missing_message(missing))
+            raise DataNotFound(self._missing_message(missing))
 
     def source_files(self) -> list[Path]:
         """The files ``decode`` reads: their sizes and times key the cache."""

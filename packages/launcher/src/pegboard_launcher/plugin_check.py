@@ -18,6 +18,7 @@ from pegboard_launcher.errors import report_error
 
 #: Seconds one pack's checks may take before the pack is reported as hung.
 TIMEOUT_ENV = "PEGBOARD_CHECK_TIMEOUT"
+STATUSES = ("pass", "fail", "skip")
 MARKER = "PEGBOARD-CHECK "  # pegboard.testing.report.MARKER, kept here to avoid importing it
 
 
@@ -108,4 +109,11 @@ def run_check(argv: Sequence[str]) -> int:
         return 0
     rows.sort(key=lambda row: row["pack"])
     print(json.dumps(rows, indent=2) + "\n" if "--json" in argv else format_table(rows), end="")
-    return 1 if any(row["status"] == "fail" for row in rows) else 0
+    counts = {status: sum(row["status"] == status for row in rows) for status in STATUSES}
+    # On stderr, beside the progress lines: stdout stays the table (or JSON) alone.
+    print(
+        f"plugins check: {counts['pass']} passed, {counts['fail']} failed, "
+        f"{counts['skip']} skipped",
+        file=sys.stderr,
+    )
+    return 1 if counts["fail"] else 0
