@@ -133,3 +133,17 @@ def test_without_packs_plugins_says_so_and_train_names_what_to_install(pack_dir)
     assert "No 'model' and 'data' options are installed" in result.stderr
     assert "pip install pegboard-models-vision pegboard-data-vision" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_quiet_by_default_with_one_line_per_epoch_in_a_log(working_packs) -> None:
+    # Piped output, as in a log file or CI: no progress bars, no third-party info lines.
+    result = pegboard("train", "model=tiny", "data=tiny_images", "trainer.max_epochs=2")
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout + result.stderr
+    for noise in ("it/s", "Tip:", "GPU available", "LeafSpec", "├──"):
+        assert noise not in shown, noise
+    epochs = [line for line in result.stdout.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epochs] == ["1/2", "2/2"]
+    assert "train/loss=" in epochs[0] and "val/loss=" in epochs[0]
+    verbose = pegboard("train", *TINY_RUN, env={"PEGBOARD_VERBOSE": "1"})
+    assert "GPU available" in verbose.stdout + verbose.stderr

@@ -155,6 +155,9 @@ def _carrying_errors(
         from hydra.core.hydra_config import HydraConfig
         from hydra.types import RunMode
 
+        from pegboard.runner.quiet import quiet_third_parties
+
+        quiet_third_parties()
         try:
             return task(cfg)
         except PegboardError as error:

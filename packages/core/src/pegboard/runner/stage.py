@@ -21,6 +21,7 @@ from pegboard.errors import ConfigError
 from pegboard.runner.build import build, check_nodes, echo, named_nodes, resolve
 from pegboard.runner.checkpoint import Record, model_class, record_of, warn_pack_differences
 from pegboard.runner.lifecycle import run_with_status
+from pegboard.runner.quiet import plain_progress
 from pegboard.runner.run_search import resolve_checkpoint
 from pegboard.runtime import pack_versions
 
@@ -163,5 +164,9 @@ def build_trainer(restored: Restored, **extra: Any) -> pl.Trainer:
         [("trainer", config["trainer"]), *((f"logger.{n}", node) for n, node in loggers.items())]
     )
     built = [build(node, f"logger.{name}") for name, node in loggers.items()]
-    trainer: pl.Trainer = build(config["trainer"], "trainer", logger=built or False, **extra)
+    node = dict(config["trainer"])
+    callbacks = plain_progress(node, list(extra.pop("callbacks", None) or []), epochs=False)
+    trainer: pl.Trainer = build(
+        node, "trainer", logger=built or False, callbacks=callbacks, **extra
+    )
     return trainer

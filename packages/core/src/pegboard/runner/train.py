@@ -27,6 +27,7 @@ from pegboard.runner.checkpoint import record_of
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO, load_checkpoint
 from pegboard.runner.lifecycle import run_with_status
 from pegboard.runner.metadata import CHECKPOINT_KEY, RunMetadata
+from pegboard.runner.quiet import plain_progress
 from pegboard.runner.resume import command_line_overrides, continued_config
 from pegboard.runner.run_search import NoCheckpoint, resolve_checkpoint
 from pegboard.runner.rundir import is_launching_process
@@ -157,6 +158,7 @@ def _build_trainer(
     resolved: dict[str, Any], callbacks: list[pl.Callback], loggers: list[Any]
 ) -> pl.Trainer:
     node = dict(resolved["trainer"])
+    callbacks = plain_progress(node, callbacks, epochs=True)
     # Checkpoints are renamed into place: a crash mid-write never leaves a broken file.
     plugins = [*(node.pop("plugins", None) or []), AtomicCheckpointIO()]
     trainer: pl.Trainer = build(

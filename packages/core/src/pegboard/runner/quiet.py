@@ -1,0 +1,102 @@
+"""Quiet by default: what a run prints is pegboard's own lines and the errors that matter.
+
+Known third-party noise is turned down by logger or by warning category, never by
+silencing everything: Lightning's start-up info lines (the "Tip" advertisements, the
+accelerator summary), Optuna's database-migration lines, ONNX Script's export lines, and
+one deprecation warning that torch raises inside Lightning. ``PEGBOARD_VERBOSE=1`` keeps
+them all. When the output is not a terminal (a log file, a CI job), progress bars
+redraw into the file line after line, so the run prints one plain line per epoch instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from typing import Any
+
+import pytorch_lightning as pl
+
+#: Environment variable: set to 1 to keep every third-party info line.
+VERBOSE_ENV = "PEGBOARD_VERBOSE"
+#: Loggers whose INFO lines are noise in a pegboard run.
+NOISY_LOGGERS = (
+    "pytorch_lightning.utilities.rank_zero",
+    "lightning.pytorch.utilities.rank_zero",
+    "lightning_fabric.utilities.rank_zero",
+    "lightning.fabric.utilities.rank_zero",
+    "alembic",
+    "onnxscript",
+)
+
+
+def quiet_third_parties() -> None:
+    """Turn the known noisy loggers down to warnings (unless ``PEGBOARD_VERBOSE=1``)."""
+    if os.environ.get(VERBOSE_ENV) == "1":
+        return
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # torch deprecated LeafSpec checks that Lightning still makes on every batch.
+    warnings.filterwarnings(
+        "ignore",
+        message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+        category=FutureWarning,
+    )
+
+
+def interactive() -> bool:
+    """Whether standard output is a terminal (progress bars redraw in place there)."""
+    return sys.stdout.isatty()
+
+
+class EpochLines(pl.Callback):
+    """One line per epoch with its metrics: progress for logs that are not a terminal."""
+
+    def __init__(self) -> None:
+        self._finished: int | None = None
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Before the module's own hook, where tasks log their epoch means: the line is
+        # printed once the epoch is wholly over (as MetricHistory reads it).
+        self._finished = trainer.current_epoch
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._print(trainer)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._print(trainer)
+
+    def _print(self, trainer: pl.Trainer) -> None:
+        if self._finished is None or not trainer.is_global_zero:
+            return
+        shown = {
+            name: float(value)
+            for name, value in sorted(trainer.callback_metrics.items())
+            if not name.endswith("_step") and getattr(value, "numel", lambda: 1)() == 1
+        }
+        total = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else "?"
+        values = "  ".join(f"{name}={value:.4f}" for name, value in shown.items())
+        print(f"epoch {self._finished + 1}/{total}  {values}".rstrip(), flush=True)
+        self._finished = None
+
+
+def plain_progress(trainer_node: dict[str, Any], callbacks: list[Any], epochs: bool) -> list[Any]:
+    """Without a terminal: no progress bar, and (for training) one line per epoch.
+
+    Args:
+        trainer_node: The Trainer's config node, changed in place.
+        callbacks: The run's callbacks.
+        epochs: Add the per-epoch lines (training); evaluation only drops the bar.
+
+    Returns:
+        The callbacks to use.
+    """
+    if interactive() or trainer_node.get("enable_progress_bar") is False:
+        return callbacks
+    trainer_node["enable_progress_bar"] = False
+    kept = [c for c in callbacks if not isinstance(c, pl.callbacks.ProgressBar)]
+    return [*kept, EpochLines()] if epochs else kept
+
+
+__all__ = ["VERBOSE_ENV", "EpochLines", "interactive", "plain_progress", "quiet_third_parties"]
