@@ -20,6 +20,12 @@ _STATS_SAMPLE = 512
 
 
 @extends
+def _why_not_a_dataset(root: Path) -> str:
+    if root.is_dir():
+        return "has no class sub-folders"
+    return "is a file, not a folder" if root.exists() else "does not exist"
+
+
 class ImageFolderDataModule(ImageDataModule):
     """Images in ``data_dir/<class name>/...``, read with Pillow, resized to ``image_size``.
 
@@ -102,7 +108,7 @@ class ImageFolderDataModule(ImageDataModule):
         if not root.is_dir() or not folders.list_classes(root):
             raise ConfigError(
                 f"data=image_folder: {root.resolve()} "
-                f"{'has no class sub-folders' if root.is_dir() else 'does not exist'}.\n"
+                f"{_why_not_a_dataset(root)}.\n"
                 f"Expected {root}/<class name>/<image files> (any format Pillow reads); "
                 "set data.data_dir to the folder, and data.num_classes to its class count."
             )

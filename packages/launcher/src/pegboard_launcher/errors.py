@@ -168,6 +168,7 @@ def run_reporting_errors(
     """
     from hydra.errors import ConfigCompositionException, HydraException
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import YAMLError
 
     from pegboard.errors import PegboardError
 
@@ -183,11 +184,14 @@ def run_reporting_errors(
         ConfigCompositionException,
         HydraException,
         OmegaConfBaseException,
+        YAMLError,
     ) as error:
         if os.environ.get(TRACEBACK_ENV) == "1":
             raise
         if isinstance(error, PegboardError):
             return report_error(error)
+        if isinstance(error, YAMLError):  # a config file that is not valid YAML
+            return report_error(f"a config file is not valid YAML: {' '.join(str(error).split())}")
         from pegboard.runner.app import COMMANDS
 
         return report_error(explain(error, argv, COMMANDS[command].config, index))

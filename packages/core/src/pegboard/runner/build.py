@@ -56,6 +56,36 @@ def missing_value_error(tree: Any) -> None:
         )
 
 
+#: The seeds numpy (and so ``seed_everything``) accepts.
+SEED_RANGE = (0, 2**32 - 1)
+
+
+def check_seed(value: Any) -> None:
+    """Refuse a ``seed`` that ``seed_everything`` would reject deep in the run.
+
+    Args:
+        value: The config's ``seed``.
+    """
+    low, high = SEED_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"seed={value!r} must be a whole number from {low} to {high}")
+
+
+def check_log_dir(value: Any) -> None:
+    """Refuse a ``paths.log_dir`` that cannot hold run folders, before any is made.
+
+    Args:
+        value: The resolved ``paths.log_dir`` (``PEGBOARD_LOG_DIR``).
+    """
+    folder = Path(str(value))
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    where = f"paths.log_dir={value} (PEGBOARD_LOG_DIR)"
+    if not existing.is_dir():
+        raise ConfigError(f"{where}: {existing} is a file; runs need a folder there")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{where}: {existing} is not writable; choose a folder you can write")
+
+
 def resolve(cfg: Any) -> dict[str, Any]:
     """The config with every interpolation resolved, as plain dicts and lists.
 

@@ -94,8 +94,26 @@ def check_command_config(
     for key in file_names:
         if plain.get(key) is not None:
             plain_name(OmegaConf.select(cfg, key), key)
+    check_paths_and_seed(cfg)
     if config_name == "train":
         check_train_values(cfg, plain)
+
+
+def check_paths_and_seed(cfg: Any) -> None:
+    """Refuse an unusable ``paths.log_dir`` or an out-of-range ``seed`` before the run.
+
+    Args:
+        cfg: The composed config.
+    """
+    from omegaconf import OmegaConf
+
+    from pegboard.runner.build import check_log_dir, check_seed
+
+    log_dir = OmegaConf.select(cfg, "paths.log_dir", default=None)
+    if log_dir is not None:
+        check_log_dir(log_dir)
+    if "seed" in cfg:
+        check_seed(OmegaConf.select(cfg, "seed"))
 
 
 def _tolerant(cfg: Any, path: str) -> Any:

@@ -14,9 +14,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
+from pegboard.config_guard import check_checkpoint_config, check_config
 from pegboard.errors import ConfigError
+from pegboard.runner.build import echo
+from pegboard.runner.checkpoint import record_of
+from pegboard.runner.checkpoint_io import load_checkpoint
+from pegboard.runner.metadata import CHECKPOINT_KEY
+from pegboard.runner.run_search import NoCheckpoint, resolve_checkpoint
 
 #: Keys that say what to continue; they are not changes to the run.
 RESUME_KEYS = ("ckpt_path", "run", "resume")
@@ -110,6 +116,107 @@ def continued_config(
     return {str(key): value for key, value in result.items()}, changes
 
 
+def resume_hint(run_dir: Path) -> list[str]:
+    """What to print when a signal stopped a training run: where its state is, how to go on.
+
+    Args:
+        run_dir: The interrupted run's folder.
+    """
+    return [
+        f"{run_dir / 'checkpoints' / 'last.ckpt'} holds the state (when training had begun).",
+        f"Continue with: pegboard train ckpt_path=last run={run_dir}{_choices()}",
+    ]
+
+
+def _choices() -> str:
+    """`` model=... data=...`` as this run chose them: the resume line composes with them."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return ""
+    choices = HydraConfig.get().runtime.choices
+    return "".join(
+        f" {group}={choices[group]}" for group in ("model", "data") if choices.get(group)
+    )
+
+
+def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The checkpoint that ``ckpt_path`` / ``resume`` ask training to continue from.
+
+    Args:
+        cfg: The train config: ``ckpt_path`` (a file, ``last``, or null), ``resume``
+            (true means ``ckpt_path=last``) and ``run`` (the run to continue; without
+            it, the newest run that did not complete).
+        run_dir: This run's directory, never picked as the one to continue.
+
+    Returns:
+        The file and its contents, or ``None`` when training starts afresh.
+    """
+    value = cfg.get("ckpt_path")
+    if value is None and cfg.get("resume"):
+        value = "last"
+    if value is None:
+        return None
+    runs_dir = Path(cfg.paths.log_dir) / "train" / "runs"
+    if str(value) == "last":
+        found = resolve_checkpoint("last", runs_dir, cfg.get("run"), run_dir, unfinished=True)
+        echo(f"Resuming from {found[0]}")
+        return found
+    path = Path(str(value))
+    return path, load_checkpoint(path)  # a missing or corrupt file is refused before building
+
+
+def continuation(
+    cfg: DictConfig, resolved: dict[str, Any], run_dir: Path
+) -> tuple[str | None, dict[str, Any]]:
+    """The checkpoint to continue from and the config to continue with (see ``resume``)."""
+    try:
+        found = resume_checkpoint(cfg, run_dir)
+    except NoCheckpoint as missing:
+        return None, _started_over(missing.run, resolved, run_dir)
+    if found is None:
+        return None, resolved
+    path, checkpoint = found
+    if CHECKPOINT_KEY not in checkpoint:  # a Lightning checkpoint of another tool
+        echo(f"{path} records no pegboard config: training continues with this config")
+        return str(path), resolved
+    record = record_of(checkpoint, path)
+    check_checkpoint_config(record.config, checkpoint, path)
+    overrides = command_line_overrides()
+    config, changes = continued_config(record.config, overrides, run_dir, resolved)
+    check_config(config)
+    config["ckpt_path"] = str(path)
+    echo(
+        f"Continuing with the config stored in {path.name}"
+        + (": " + "; ".join(changes) if changes else " (the command line changes nothing)")
+    )
+    return str(path), config
+
+
+def _started_over(run: Path, resolved: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The config of a run stopped before its first checkpoint: it starts over with it."""
+    from omegaconf import OmegaConf
+
+    recorded = run / "config.yaml"
+    if not recorded.is_file():
+        raise ConfigError(
+            f"run {run} stopped before it wrote its config, so there is nothing to continue: "
+            "run the original command again"
+        )
+    loaded = OmegaConf.to_container(OmegaConf.load(recorded), resolve=False)
+    assert isinstance(loaded, dict)
+    stored = {str(key): value for key, value in loaded.items()}
+    # A file of a run folder is data like a checkpoint, and is held to the same rules.
+    check_checkpoint_config(stored, {}, recorded)
+    config, changes = continued_config(stored, command_line_overrides(), run_dir, resolved)
+    check_config(config)
+    echo(
+        f"Run {run} stopped before its first checkpoint: starting it over with its config"
+        + (": " + "; ".join(changes) if changes else "")
+    )
+    return config
+
+
 def command_line_overrides() -> list[str]:
     """The overrides the running Hydra job was started with (none outside Hydra)."""
     from hydra.core.hydra_config import HydraConfig
@@ -119,4 +226,12 @@ def command_line_overrides() -> list[str]:
     return [str(line) for line in HydraConfig.get().overrides.task]
 
 
-__all__ = ["RESUME_KEYS", "command_line_overrides", "continued_config", "continued_folder"]
+__all__ = [
+    "RESUME_KEYS",
+    "command_line_overrides",
+    "continuation",
+    "continued_config",
+    "continued_folder",
+    "resume_checkpoint",
+    "resume_hint",
+]

@@ -59,10 +59,21 @@ def install() -> None:
 
 @contextmanager
 def lightning_stage() -> Iterator[None]:
-    """Run a Lightning ``fit``/``test``/``predict`` call, then stop if SIGTERM came meanwhile."""
+    """Run a Lightning ``fit``/``test``/``predict`` call, then stop if SIGTERM came meanwhile.
+
+    Lightning's ``MisconfigurationException`` (a setting that cannot work, such as
+    ``limit_val_batches`` below one batch) is a mistake in the config: it becomes a
+    ``ConfigError``, reported in one line.
+    """
+    from lightning_fabric.utilities.exceptions import MisconfigurationException
+
+    from pegboard.errors import ConfigError
+
     _state["in_stage"] = True
     try:
         yield
+    except MisconfigurationException as error:
+        raise ConfigError(" ".join(str(error).split())) from error
     finally:
         _state["in_stage"] = False
     if _state["sigterm"]:

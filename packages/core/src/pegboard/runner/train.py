@@ -9,11 +9,12 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
-from pegboard.config_guard import check_checkpoint_config, check_config
+from pegboard.config_guard import check_config
 from pegboard.errors import ConfigError
 from pegboard.runner.build import (
     build,
     check_nodes,
+    check_seed,
     echo,
     named_nodes,
     print_config_tree,
@@ -22,14 +23,17 @@ from pegboard.runner.build import (
     write_json,
     write_run_files,
 )
-from pegboard.runner.callbacks import ConfusionCounts, MetricHistory, SigtermCheckpoint
-from pegboard.runner.checkpoint import record_of
-from pegboard.runner.checkpoint_io import AtomicCheckpointIO, load_checkpoint
+from pegboard.runner.callbacks import (
+    ConfusionCounts,
+    MetricHistory,
+    MonitorGuard,
+    SigtermCheckpoint,
+)
+from pegboard.runner.checkpoint_io import AtomicCheckpointIO
 from pegboard.runner.lifecycle import run_with_status
-from pegboard.runner.metadata import CHECKPOINT_KEY, RunMetadata
+from pegboard.runner.metadata import RunMetadata
 from pegboard.runner.quiet import plain_progress
-from pegboard.runner.resume import command_line_overrides, continued_config
-from pegboard.runner.run_search import NoCheckpoint, resolve_checkpoint
+from pegboard.runner.resume import continuation, resume_hint
 from pegboard.runner.rundir import is_launching_process
 from pegboard.runner.signals import EXIT_SIGTERM, lightning_stage
 from pegboard.runtime import pack_versions
@@ -37,7 +41,7 @@ from pegboard.runtime import pack_versions
 log = logging.getLogger(__name__)
 
 
-__all__ = ["EXIT_SIGTERM", "resolve", "resume_checkpoint", "train"]
+__all__ = ["EXIT_SIGTERM", "check_optimizers", "resolve", "train"]
 
 
 def train(cfg: DictConfig) -> float | None:
@@ -51,12 +55,8 @@ def train(cfg: DictConfig) -> float | None:
         The value of ``cfg.optimized_metric`` for sweepers, or ``None`` when unset.
     """
     run_dir = Path(cfg.paths.output_dir)
-    hint = [
-        f"{run_dir / 'checkpoints' / 'last.ckpt'} holds the state (when training had begun).",
-        f"Continue with: pegboard train ckpt_path=last run={run_dir}{_choices()}",
-    ]
     metrics = run_with_status(
-        run_dir, "train", lambda: (found := _train(cfg, run_dir), found), hint
+        run_dir, "train", lambda: (found := _train(cfg, run_dir), found), resume_hint(run_dir)
     )
     if "test/acc" in metrics:
         echo(f"Test accuracy: {metrics['test/acc']:.4f}")
@@ -65,93 +65,25 @@ def train(cfg: DictConfig) -> float | None:
     return metrics.get(metric) if metric else None
 
 
-def _choices() -> str:
-    """`` model=... data=...`` as this run chose them: the resume line composes with them."""
-    from hydra.core.hydra_config import HydraConfig
+def check_optimizers(model: Any) -> None:
+    """Build a ``pegboard.Model``'s optimizer and scheduler once, before training.
 
-    if not HydraConfig.initialized():
-        return ""
-    choices = HydraConfig.get().runtime.choices
-    return "".join(
-        f" {group}={choices[group]}" for group in ("model", "data") if choices.get(group)
-    )
-
-
-def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The checkpoint that ``ckpt_path`` / ``resume`` ask training to continue from.
+    A learning rate of ``nan`` or a scheduler argument torch refuses would otherwise stop
+    the run inside ``fit`` with a traceback; here it is one line naming the setting.
 
     Args:
-        cfg: The train config: ``ckpt_path`` (a file, ``last``, or null), ``resume``
-            (true means ``ckpt_path=last``) and ``run`` (the run to continue; without
-            it, the newest run that did not complete).
-        run_dir: This run's directory, never picked as the one to continue.
-
-    Returns:
-        The file and its contents, or ``None`` when training starts afresh.
+        model: The built model (other LightningModules are left to Lightning).
     """
-    value = cfg.get("ckpt_path")
-    if value is None and cfg.get("resume"):
-        value = "last"
-    if value is None:
-        return None
-    runs_dir = Path(cfg.paths.log_dir) / "train" / "runs"
-    if str(value) == "last":
-        found = resolve_checkpoint("last", runs_dir, cfg.get("run"), run_dir, unfinished=True)
-        echo(f"Resuming from {found[0]}")
-        return found
-    path = Path(str(value))
-    return path, load_checkpoint(path)  # a missing or corrupt file is refused before building
+    from pegboard.model import Model
 
-
-def _continuation(
-    cfg: DictConfig, resolved: dict[str, Any], run_dir: Path
-) -> tuple[str | None, dict[str, Any]]:
-    """The checkpoint to continue from and the config to continue with (see ``resume``)."""
+    if not isinstance(model, Model):
+        return
     try:
-        found = resume_checkpoint(cfg, run_dir)
-    except NoCheckpoint as missing:
-        return None, _started_over(missing.run, resolved, run_dir)
-    if found is None:
-        return None, resolved
-    path, checkpoint = found
-    if CHECKPOINT_KEY not in checkpoint:  # a Lightning checkpoint of another tool
-        echo(f"{path} records no pegboard config: training continues with this config")
-        return str(path), resolved
-    record = record_of(checkpoint, path)
-    check_checkpoint_config(record.config, checkpoint, path)
-    overrides = command_line_overrides()
-    config, changes = continued_config(record.config, overrides, run_dir, resolved)
-    check_config(config)
-    config["ckpt_path"] = str(path)
-    echo(
-        f"Continuing with the config stored in {path.name}"
-        + (": " + "; ".join(changes) if changes else " (the command line changes nothing)")
-    )
-    return str(path), config
-
-
-def _started_over(run: Path, resolved: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    """The config of a run stopped before its first checkpoint: it starts over with it."""
-    from omegaconf import OmegaConf
-
-    recorded = run / "config.yaml"
-    if not recorded.is_file():
+        model.configure_optimizers()
+    except (ValueError, TypeError) as error:
         raise ConfigError(
-            f"run {run} stopped before it wrote its config, so there is nothing to continue: "
-            "run the original command again"
-        )
-    loaded = OmegaConf.to_container(OmegaConf.load(recorded), resolve=False)
-    assert isinstance(loaded, dict)
-    stored = {str(key): value for key, value in loaded.items()}
-    # A file of a run folder is data like a checkpoint, and is held to the same rules.
-    check_checkpoint_config(stored, {}, recorded)
-    config, changes = continued_config(stored, command_line_overrides(), run_dir, resolved)
-    check_config(config)
-    echo(
-        f"Run {run} stopped before its first checkpoint: starting it over with its config"
-        + (": " + "; ".join(changes) if changes else "")
-    )
-    return config
+            f"model.optimizer / model.scheduler cannot be built: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _build_trainer(
@@ -171,7 +103,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     resolved = resolve(cfg)
     # Every _target_ of the job, wherever it sits, against the allow-list, before any import.
     check_config(resolved)
-    ckpt_path, resolved = _continuation(cfg, resolved, run_dir)
+    ckpt_path, resolved = continuation(cfg, resolved, run_dir)
     packs = pack_versions()
     write_run_files(run_dir, resolved, packs)
     if resolved.get("print_config"):
@@ -191,16 +123,20 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         ]
     )
 
+    check_seed(resolved.get("seed"))
     pl.seed_everything(resolved.get("seed"), workers=True, verbose=False)
     datamodule = build(resolved["data"], "data")
     model = build(resolved["model"], "model")
     history, confusion = MetricHistory(), ConfusionCounts()
-    callbacks = [build(node, f"callbacks.{name}") for name, node in callback_nodes.items()]
+    built = {name: build(node, f"callbacks.{name}") for name, node in callback_nodes.items()}
+    callbacks = list(built.values())
+    check_optimizers(model)
     callbacks += [
         RunMetadata(resolved, packs),
         SigtermCheckpoint(run_dir / "checkpoints"),
         history,
         confusion,
+        MonitorGuard({id(callback): f"callbacks.{name}" for name, callback in built.items()}),
     ]
     loggers = [build(node, f"logger.{name}") for name, node in logger_nodes.items()]
     trainer = _build_trainer(resolved, callbacks, loggers)
