@@ -1,0 +1,77 @@
+"""Mistakes that used to end in a traceback: one line, exit 2, before training where possible."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from launcher_helpers import TINY_RUN
+
+from pegboard_launcher.cli import main
+
+
+def _error(capsys, *args: str) -> str:
+    code = main(list(args))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("seed=-1", "seed=-1 must be a whole number from 0 to 4294967295"),
+        ("seed=1e20", "seed=1e+20 must be a whole number"),
+        ("trainer.max_epochs=-0.5", "trainer.max_epochs=-0.5: expected int or None, got float"),
+    ],
+)
+def test_refused_before_any_run_folder(working_packs, capsys, override, message) -> None:
+    assert _error(capsys, "train", *TINY_RUN, override) == f"pegboard: error: {message}"
+    assert not (Path.cwd() / "logs").exists()
+
+
+def test_a_log_folder_that_is_a_file(working_packs, capsys, monkeypatch, tmp_path) -> None:
+    (tmp_path / "taken").write_text("")
+    monkeypatch.setenv("PEGBOARD_LOG_DIR", str(tmp_path / "taken"))
+    line = _error(capsys, "train", *TINY_RUN)
+    assert line.endswith(f"{tmp_path / 'taken'} is a file; runs need a folder there")
+
+
+def test_a_config_file_that_is_not_yaml(working_packs, capsys) -> None:
+    folder = Path.cwd() / "configs" / "model"
+    folder.mkdir(parents=True)
+    (folder / "broken.yaml").write_text("_target_: x\n  bad: [\n")
+    line = _error(capsys, "train", *TINY_RUN, "model=broken")
+    assert line.startswith("pegboard: error: a config file is not valid YAML: ")
+    assert "broken.yaml" in line and "line 2" in line
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            [
+                "+model.optimizer._target_=torch.optim.SGD",
+                "+model.optimizer._partial_=true",
+                "+model.optimizer.lr=nan",
+            ],
+            "model.optimizer / model.scheduler cannot be built: ValueError: Invalid learning rate",
+        ),
+        (["+trainer.limit_val_batches=0.001"], "Please increase the `limit_val_batches` argument"),
+        (
+            ["+trainer.limit_val_batches=0"],
+            "callbacks.model_checkpoint monitors 'val/loss', but this run has no validation data",
+        ),
+    ],
+)
+def test_known_before_training_is_one_line_and_the_run_marked(
+    working_packs, capsys, overrides, message
+) -> None:
+    line = _error(capsys, "train", *TINY_RUN, *overrides)
+    assert line.startswith("pegboard: error: ") and message in line
+    (status,) = (Path.cwd() / "logs").rglob("status.json")
+    recorded = json.loads(status.read_text())
+    assert recorded["status"] == "failed"
+    assert not list((Path.cwd() / "logs").rglob("*.ckpt"))  # stopped before an epoch ended
