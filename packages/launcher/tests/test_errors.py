@@ -19,16 +19,21 @@ def _error(capsys, *args: str) -> str:
     return err.strip().splitlines()[-1]
 
 
+ADAMW = ["+model.optimizer._target_=torch.optim.AdamW", "+model.optimizer._partial_=true"]
+
+
 @pytest.mark.parametrize(
-    ("override", "message"),
+    ("overrides", "message"),
     [
-        ("seed=-1", "seed=-1 must be a whole number from 0 to 4294967295"),
-        ("seed=1e20", "seed=1e+20 must be a whole number"),
-        ("trainer.max_epochs=-0.5", "trainer.max_epochs=-0.5: expected int or None, got float"),
+        (["seed=-1"], "seed=-1 must be a whole number from 0 to 4294967295"),
+        (["seed=1e20"], "seed=1e+20 must be a whole number"),
+        (["trainer.max_epochs=-0.5"], "trainer.max_epochs=-0.5: expected int or None, got float"),
+        ([*ADAMW, "+model.optimizer.lr=nan"], "model.optimizer.lr=nan is not a number"),
     ],
 )
-def test_refused_before_any_run_folder(working_packs, capsys, override, message) -> None:
-    assert _error(capsys, "train", *TINY_RUN, override) == f"pegboard: error: {message}"
+def test_refused_before_any_run_folder(working_packs, capsys, overrides, message) -> None:
+    line = _error(capsys, "train", *TINY_RUN, *overrides)
+    assert line.startswith(f"pegboard: error: {message}")
     assert not (Path.cwd() / "logs").exists()
 
 
@@ -52,17 +57,13 @@ def test_a_config_file_that_is_not_yaml(working_packs, capsys) -> None:
     ("overrides", "message"),
     [
         (
-            [
-                "+model.optimizer._target_=torch.optim.SGD",
-                "+model.optimizer._partial_=true",
-                "+model.optimizer.lr=nan",
-            ],
-            "model.optimizer / model.scheduler cannot be built: ValueError: Invalid learning rate",
+            [*ADAMW, "+model.optimizer.betas=[0.9,1.5]"],
+            "model.optimizer / model.scheduler cannot be built: ValueError: Invalid beta",
         ),
         (["+trainer.limit_val_batches=0.001"], "Please increase the `limit_val_batches` argument"),
         (
             ["+trainer.limit_val_batches=0"],
-            "callbacks.model_checkpoint monitors 'val/loss', but this run has no validation data",
+            "monitors 'val/loss', but this run has no validation data",
         ),
     ],
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -144,6 +145,9 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
         annotation = hints.get(key, params[key].annotation)
         if value is UNRESOLVED:
             continue
+        if isinstance(value, float) and math.isnan(value):
+            # Never a setting: torch accepts some (SGD's lr) and trains on nothing but NaN.
+            raise ConfigError(f"{path}.{key}=nan is not a number; give it a value")
         if _matches(value, annotation) is False:
             raise ConfigError(
                 f"{path}.{key}={value!r}: expected {_describe(annotation)}, "
