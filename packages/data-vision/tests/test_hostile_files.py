@@ -74,3 +74,20 @@ def test_a_file_that_is_not_a_dictionary_is_refused(tmp_path):
     _plant(path, [1, 2, 3], 2)
     with pytest.raises(ConfigError, match="holds no dictionary"):
         read_batch(path)
+
+
+def test_a_cifar_batch_without_data_names_what_it_holds(tmp_path):
+    root = files.write_cifar10(tmp_path)
+    _plant(root / "data_batch_2", {"labels": [1, 2], "batch_label": "x"}, 2)
+    datamodule = CIFAR10DataModule(data_dir=str(tmp_path), val_fraction=0.0)
+    with pytest.raises(ConfigError, match=r"has no 'data' entry \(it has: batch_label, labels\)"):
+        datamodule.decode()
+
+
+def test_an_idx_file_cut_inside_its_header_is_named(tmp_path):
+    from pegboard_data_vision.mnist import read_idx
+
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(b"\0\0\x08\x03\0\0")  # magic for 3-d uint8, then two bytes of dims
+    with pytest.raises(ConfigError, match="is truncated: it ends inside its header"):
+        read_idx(path)

@@ -76,3 +76,22 @@ def test_known_before_training_is_one_line_and_the_run_marked(
     recorded = json.loads(status.read_text())
     assert recorded["status"] == "failed"
     assert not list((Path.cwd() / "logs").rglob("*.ckpt"))  # stopped before an epoch ended
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            "+data.input_shape=[1,8,8]",
+            "LinearClassifier cannot take the inputs of "
+            "pegboard.testing.datamodule.RandomImageDataModule, which are [1, 8, 8] "
+            "(it was built for input_shape [1, 4, 4])",
+        ),
+        ("+data.num_classes=5", "has 5 classes, but LinearClassifier was built for 3"),
+    ],
+)
+def test_eval_on_data_the_model_cannot_take(working_packs, capsys, change, message) -> None:
+    assert main(["train", *TINY_RUN, "plots=false"]) == 0
+    capsys.readouterr()
+    line = _error(capsys, "eval", "ckpt_path=best", change)
+    assert message in line

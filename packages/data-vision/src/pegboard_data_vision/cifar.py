@@ -40,6 +40,9 @@ def read_batch(path: Path) -> dict[str, Any]:
 
 
 def _images(batch: dict[str, Any], path: Path) -> torch.Tensor:
+    if "data" not in batch:
+        keys = ", ".join(sorted(map(str, batch))) or "none"
+        raise ConfigError(f"{path} has no 'data' entry (it has: {keys}); not a CIFAR batch")
     data = np.asarray(batch["data"], dtype=np.uint8)
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
         raise ConfigError(f"{path}: 'data' is {list(data.shape)}, expected [n, 3072]")

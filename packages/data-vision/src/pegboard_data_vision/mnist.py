@@ -44,6 +44,8 @@ def read_idx(path: Path) -> np.ndarray:
         raise ConfigError(f"{path} is not an IDX file (bad magic number)")
     ndim = data[3]
     header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ConfigError(f"{path} is truncated: it ends inside its header ({len(data)} bytes)")
     dims = struct.unpack(f">{ndim}I", data[4:header])
     dtype = np.dtype(_IDX_TYPES[data[2]])
     count = int(np.prod(dims))

@@ -16,6 +16,7 @@ from pegboard.runner.build import (
     write_json,
     write_run_files,
 )
+from pegboard.runner.fit_check import check_fits
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
@@ -42,6 +43,7 @@ def _evaluate(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], dict[st
     check_nodes([("data", restored.config["data"])])
     pl.seed_everything(int(restored.config.get("seed") or 0), workers=True, verbose=False)
     datamodule = build(restored.config["data"], "data")
+    check_fits(restored.model, restored.config["data"], datamodule)
     trainer = build_trainer(restored)
     log.info("Testing %s on %s", restored.path, type(datamodule).__name__)
     # ckpt_path restores the datamodule's state as well (normalization statistics).

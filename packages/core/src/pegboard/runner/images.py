@@ -68,6 +68,11 @@ def load_images(
                     (width, height), Image.Resampling.BILINEAR
                 )
                 data = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
+        except Image.DecompressionBombError as error:
+            # Pillow's guard against images that would take gigabytes to decode.
+            raise ConfigError(
+                f"input: image {path} is too large to decode safely: {error}"
+            ) from error
         except (OSError, UnidentifiedImageError) as error:
             raise ConfigError(f"input: cannot read image {path}: {error}") from error
         tensors.append(data.view(height, width, channels).permute(2, 0, 1))

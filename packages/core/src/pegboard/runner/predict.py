@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from pegboard.errors import ConfigError
 from pegboard.runner.build import build, check_nodes, echo, write_run_files
 from pegboard.runner.checkpoint import data_state, normalization
+from pegboard.runner.fit_check import check_fits
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import Restored, build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
@@ -79,6 +80,7 @@ def _predict(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
     else:
         check_nodes([("data", restored.config["data"])])
         datamodule = build(restored.config["data"], "data")
+        check_fits(restored.model, restored.config["data"], datamodule)
         # ckpt_path restores the datamodule's normalization statistics as well.
         with lightning_stage():
             batches = trainer.predict(

@@ -30,6 +30,7 @@ from pegboard.runner.callbacks import (
     SigtermCheckpoint,
 )
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO
+from pegboard.runner.fit_check import check_fits
 from pegboard.runner.lifecycle import run_with_status
 from pegboard.runner.metadata import RunMetadata
 from pegboard.runner.quiet import plain_progress
@@ -131,6 +132,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     built = {name: build(node, f"callbacks.{name}") for name, node in callback_nodes.items()}
     callbacks = list(built.values())
     check_optimizers(model)
+    check_fits(model, resolved["data"], datamodule)
     callbacks += [
         RunMetadata(resolved, packs),
         SigtermCheckpoint(run_dir / "checkpoints"),
