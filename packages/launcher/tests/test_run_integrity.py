@@ -100,3 +100,15 @@ def test_resume_without_an_unfinished_run_says_so(working_packs, tmp_path: Path)
     assert again.returncode == 2
     assert "every run in" in again.stderr and "completed" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+@pytest.mark.heavy
+def test_ddp_spawn_with_the_csv_logger_finishes(working_packs, tmp_path: Path) -> None:
+    # The hyperparameters are logged in the process that trains, so the CSV logger of the
+    # launching process never holds a stale header when it writes the test metrics.
+    args = ["train", *TINY_RUN, "trainer=ddp_cpu", "trainer.strategy=ddp_spawn", "plots=false"]
+    result = _pegboard(tmp_path, *args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Test accuracy: " in result.stdout and "LeafSpec" not in result.stderr
+    (metrics,) = (tmp_path / "logs").rglob("csv/metrics.csv")
+    assert "test/acc" in metrics.read_text().splitlines()[0]

@@ -173,3 +173,23 @@ class MonitorGuard(pl.Callback):
                     "(data.val_fraction=0 or trainer.limit_val_batches=0): give the data a "
                     f"validation split, or leave the callback out (~{name})"
                 )
+
+
+class LogHyperparameters(pl.Callback):
+    """Log the run's hyperparameters to every logger when fitting starts.
+
+    At fit start, not before ``fit``: with ``strategy=ddp_spawn`` the loggers then start
+    in the process that trains. Started in the launching process first, Lightning's CSV
+    logger there keeps a header without the metrics the workers wrote, and writing the
+    test metrics after ``fit`` fails ("dict contains fields not in fieldnames").
+
+    Args:
+        hyperparameters: Plain values: the model, data and trainer configs, seed, tags...
+    """
+
+    def __init__(self, hyperparameters: dict[str, Any]) -> None:
+        self.hyperparameters = hyperparameters
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        for logger in trainer.loggers:
+            logger.log_hyperparams(self.hyperparameters)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import warnings
 from typing import Any
@@ -31,18 +32,23 @@ NOISY_LOGGERS = (
 )
 
 
+#: The start of torch's deprecation message (a literal: PYTHONWARNINGS takes no regex).
+_LEAFSPEC = "`isinstance(treespec, LeafSpec)` is deprecated"
+
+
 def quiet_third_parties() -> None:
     """Turn the known noisy loggers down to warnings (unless ``PEGBOARD_VERBOSE=1``)."""
     if os.environ.get(VERBOSE_ENV) == "1":
         return
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    # torch deprecated LeafSpec checks that Lightning still makes on every batch.
-    warnings.filterwarnings(
-        "ignore",
-        message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
-        category=FutureWarning,
-    )
+    # torch deprecated LeafSpec checks that Lightning still makes on every batch. The
+    # environment carries the filter to processes that ddp_spawn starts.
+    warnings.filterwarnings("ignore", message=re.escape(_LEAFSPEC), category=FutureWarning)
+    wanted = f"ignore:{_LEAFSPEC}:FutureWarning"
+    present = os.environ.get("PYTHONWARNINGS", "")
+    if wanted not in present.split(","):
+        os.environ["PYTHONWARNINGS"] = f"{present},{wanted}" if present else wanted
 
 
 def interactive() -> bool:

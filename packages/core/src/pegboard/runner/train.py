@@ -25,6 +25,7 @@ from pegboard.runner.build import (
 )
 from pegboard.runner.callbacks import (
     ConfusionCounts,
+    LogHyperparameters,
     MetricHistory,
     MonitorGuard,
     SigtermCheckpoint,
@@ -133,16 +134,6 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     callbacks = list(built.values())
     check_optimizers(model)
     check_fits(model, resolved["data"], datamodule)
-    callbacks += [
-        RunMetadata(resolved, packs),
-        SigtermCheckpoint(run_dir / "checkpoints"),
-        history,
-        confusion,
-        MonitorGuard({id(callback): f"callbacks.{name}" for name, callback in built.items()}),
-    ]
-    loggers = [build(node, f"logger.{name}") for name, node in logger_nodes.items()]
-    trainer = _build_trainer(resolved, callbacks, loggers)
-
     hyperparameters = {
         "model": resolved["model"],
         "data": resolved["data"],
@@ -152,8 +143,16 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         "packs": dict(packs),
         "resumed_from": ckpt_path,
     }
-    for logger in trainer.loggers:
-        logger.log_hyperparams(hyperparameters)
+    callbacks += [
+        LogHyperparameters(hyperparameters),
+        RunMetadata(resolved, packs),
+        SigtermCheckpoint(run_dir / "checkpoints"),
+        history,
+        confusion,
+        MonitorGuard({id(callback): f"callbacks.{name}" for name, callback in built.items()}),
+    ]
+    loggers = [build(node, f"logger.{name}") for name, node in logger_nodes.items()]
+    trainer = _build_trainer(resolved, callbacks, loggers)
 
     log.info("Training %s on %s", type(model).__name__, type(datamodule).__name__)
     with lightning_stage():
