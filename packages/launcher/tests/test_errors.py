@@ -95,3 +95,15 @@ def test_eval_on_data_the_model_cannot_take(working_packs, capsys, change, messa
     capsys.readouterr()
     line = _error(capsys, "eval", "ckpt_path=best", change)
     assert message in line
+
+
+@pytest.mark.parametrize(
+    "overrides", [["seed=-1"], ["+trainer.limit_val_batches=0"]], ids=["before", "in-job"]
+)
+def test_pegboard_traceback_adds_the_traceback(working_packs, monkeypatch, overrides) -> None:
+    from pegboard.errors import ConfigError
+
+    monkeypatch.setenv("PEGBOARD_TRACEBACK", "1")
+    with pytest.raises(ConfigError) as error:
+        main(["train", *TINY_RUN, *overrides])
+    assert error.traceback  # the whole chain, for a bug report

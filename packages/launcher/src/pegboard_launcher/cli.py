@@ -12,7 +12,12 @@ from pegboard.errors import PegboardError, PluginError
 from pegboard.runner.app import COMMANDS
 from pegboard_launcher import completion
 from pegboard_launcher.discovery import Discovery, discover
-from pegboard_launcher.errors import EXIT_CONFIG, report_error, run_reporting_errors
+from pegboard_launcher.errors import (
+    EXIT_CONFIG,
+    TRACEBACK_ENV,
+    report_error,
+    run_reporting_errors,
+)
 from pegboard_launcher.help import command_help, main_help
 from pegboard_launcher.index import OptionIndex, build_index, check_collisions
 from pegboard_launcher.listing import plugins_data, plugins_json, plugins_text
@@ -151,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(overrides come after the command: pegboard train model=mlp)"
         )
     except PegboardError as error:
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            raise  # the traceback, as asked
         return report_error(error)
 
 
