@@ -56,6 +56,7 @@ def check_command_config(
     overrides: Sequence[str],
     config_dir: str | None = None,
     file_names: Sequence[str] = (),
+    values: bool = True,
 ) -> None:
     """Compose ``config_name`` with ``overrides`` and refuse what would run code.
 
@@ -65,6 +66,8 @@ def check_command_config(
         overrides: The command line's overrides (sweeps are left out).
         config_dir: Hydra's ``--config-dir``, when given.
         file_names: Keys that name a file of the run directory (plain names only).
+        values: Check the values too (paths, seed, required values, types), not only
+            what could run code.
 
     Raises:
         ConfigError: See ``pegboard.config_guard.check_config``.
@@ -94,6 +97,8 @@ def check_command_config(
     for key in file_names:
         if plain.get(key) is not None:
             plain_name(OmegaConf.select(cfg, key), key)
+    if not values:
+        return
     check_paths_and_seed(cfg)
     if config_name == "train":
         check_train_values(cfg, plain)
