@@ -92,4 +92,4 @@ def test_a_dataset_whose_files_are_absent_is_skipped_with_the_whole_reason(
     (row,) = [line for line in captured.out.splitlines() if "data=far" in line]
     assert row.split()[3] == "skip"
     assert row.endswith("Run with data.download=true to download them.")  # nothing cut
-    assert "plugins check: 1 passed, 0 failed, 1 skipped" in captured.err
+    assert "plugins check: 2 passed, 0 failed, 1 skipped" in captured.err

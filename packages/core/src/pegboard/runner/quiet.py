@@ -32,8 +32,9 @@ NOISY_LOGGERS = (
 )
 
 
-#: The start of torch's deprecation message (a literal: PYTHONWARNINGS takes no regex).
-_LEAFSPEC = "`isinstance(treespec, LeafSpec)` is deprecated"
+#: The start of torch's deprecation message: a literal without commas, because
+#: PYTHONWARNINGS takes no regex and separates its entries with commas.
+_LEAFSPEC = "`isinstance(treespec"
 
 
 def quiet_third_parties() -> None:
