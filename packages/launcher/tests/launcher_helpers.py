@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +15,27 @@ TINY_RUN = (
     "trainer.enable_progress_bar=false",
     "~callbacks.progress_bar",
 )
+
+
+def run_pegboard(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``pegboard`` with ``args``; runs go to ``./logs`` of the test.
+
+    Args:
+        *args: The command line after ``pegboard``.
+        cwd: The working directory (the test's by default).
+        env: More environment variables.
+    """
+    return subprocess.run(
+        [*pegboard_command(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PEGBOARD_LOG_DIR": str(Path.cwd() / "logs"), **(env or {})},
+        check=False,
+    )
 
 
 def pegboard_command() -> list[str]:

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from launcher_helpers import TINY_RUN, pegboard_command, real_packs_installed
+from launcher_helpers import TINY_RUN, real_packs_installed
+from launcher_helpers import run_pegboard as pegboard
 
 HEAVY = ("torch", "pytorch_lightning", "lightning")
-
-
-def pegboard(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
-    return subprocess.run(
-        [*pegboard_command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PEGBOARD_LOG_DIR": str(Path.cwd() / "logs"), **(env or {})},
-        check=False,
-    )
 
 
 def heavy_modules_after(*args: str) -> list[str]:

@@ -6,12 +6,11 @@ run directory is made (or, for a checkpoint, before anything from it is built).
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from launcher_helpers import TINY_RUN, pegboard_command
+from launcher_helpers import TINY_RUN
+from launcher_helpers import run_pegboard as pegboard
 
 from pegboard_launcher.cli import main
 
@@ -20,18 +19,6 @@ MARK = "MARK"
 
 def _source(marker: Path) -> str:
     return f"open('{marker}', 'w').write('ran')"
-
-
-def pegboard(*args: str, cwd: Path | None = None):
-    return subprocess.run(
-        [*pegboard_command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PEGBOARD_LOG_DIR": str(Path.cwd() / "logs")},
-        check=False,
-    )
 
 
 def refused(capsys, *args: str, expect: str) -> str:

@@ -68,7 +68,42 @@ class SigtermCheckpoint(pl.Callback):
             self._save(trainer)
 
 
-class MetricHistory(pl.Callback):
+class AfterEachEpoch(pl.Callback):
+    """Calls ``epoch_over(trainer, epoch)`` once a training epoch is wholly over.
+
+    Lightning runs a callback's ``on_train_epoch_end`` before the module's own, where
+    tasks log their epoch means: the epoch's metrics are read at the next epoch's start
+    (or at the end of training) instead.
+    """
+
+    def __init__(self) -> None:
+        self._finished_epoch: int | None = None
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._finished_epoch = trainer.current_epoch
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._flush(trainer)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._flush(trainer)
+
+    def _flush(self, trainer: pl.Trainer) -> None:
+        if self._finished_epoch is not None:
+            self.epoch_over(trainer, self._finished_epoch)
+            self._finished_epoch = None
+
+    def epoch_over(self, trainer: pl.Trainer, epoch: int) -> None:
+        """Handle the metrics of finished epoch ``epoch`` (``trainer.callback_metrics``).
+
+        Args:
+            trainer: The trainer.
+            epoch: The finished epoch, from 0.
+        """
+        raise NotImplementedError
+
+
+class MetricHistory(AfterEachEpoch):
     """Collect epoch-level metrics for the learning-curve plot, whatever the logger.
 
     Attributes:
@@ -77,31 +112,23 @@ class MetricHistory(pl.Callback):
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.epochs: list[dict[str, float]] = []
-        self._finished_epoch: int | None = None
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # Lightning runs this before the module's own on_train_epoch_end, where tasks
-        # log their epoch means: read the metrics once the epoch is wholly over.
-        self._finished_epoch = trainer.current_epoch
+    def epoch_over(self, trainer: pl.Trainer, epoch: int) -> None:
+        """Record the curve metrics of ``epoch``.
 
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._record(trainer)
-
-    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._record(trainer)
-
-    def _record(self, trainer: pl.Trainer) -> None:
-        if self._finished_epoch is None:
-            return
+        Args:
+            trainer: The trainer.
+            epoch: The finished epoch.
+        """
         metrics = trainer.callback_metrics
-        row = {"epoch": float(self._finished_epoch)}
+        row = {"epoch": float(epoch)}
         for name in CURVE_METRICS:
             value = metrics.get(name)
             if value is not None:
                 row[name] = float(value)
         self.epochs.append(row)
-        self._finished_epoch = None
 
 
 class ConfusionCounts(pl.Callback):

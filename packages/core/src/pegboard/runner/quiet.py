@@ -19,6 +19,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 
+from pegboard.runner.callbacks import AfterEachEpoch
+
 #: Environment variable: set to 1 to keep every third-party info line.
 VERBOSE_ENV = "PEGBOARD_VERBOSE"
 #: Loggers whose INFO lines are noise in a pegboard run.
@@ -57,25 +59,17 @@ def interactive() -> bool:
     return sys.stdout.isatty()
 
 
-class EpochLines(pl.Callback):
+class EpochLines(AfterEachEpoch):
     """One line per epoch with its metrics: progress for logs that are not a terminal."""
 
-    def __init__(self) -> None:
-        self._finished: int | None = None
+    def epoch_over(self, trainer: pl.Trainer, epoch: int) -> None:
+        """Print ``epoch``'s epoch-level metrics on one line.
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # Before the module's own hook, where tasks log their epoch means: the line is
-        # printed once the epoch is wholly over (as MetricHistory reads it).
-        self._finished = trainer.current_epoch
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._print(trainer)
-
-    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._print(trainer)
-
-    def _print(self, trainer: pl.Trainer) -> None:
-        if self._finished is None or not trainer.is_global_zero:
+        Args:
+            trainer: The trainer.
+            epoch: The finished epoch.
+        """
+        if not trainer.is_global_zero:
             return
         shown = {
             name: float(value)
@@ -84,8 +78,7 @@ class EpochLines(pl.Callback):
         }
         total = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else "?"
         values = "  ".join(f"{name}={value:.4f}" for name, value in shown.items())
-        print(f"epoch {self._finished + 1}/{total}  {values}".rstrip(), flush=True)
-        self._finished = None
+        print(f"epoch {epoch + 1}/{total}  {values}".rstrip(), flush=True)
 
 
 def plain_progress(trainer_node: dict[str, Any], callbacks: list[Any], epochs: bool) -> list[Any]:
