@@ -82,3 +82,13 @@ def test_missing_files_stop_with_one_clear_message(run_pegboard, tmp_path: Path)
     assert "train_32x32.mat" in result.stderr and "data.download=true" in result.stderr
     assert "http://ufldl.stanford.edu/housenumbers/train_32x32.mat" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_plugins_check_passes_offline_on_the_data_pack(run_pegboard) -> None:
+    # Datasets whose files are not here (no network) are skips with the reason, not fails.
+    result = run_pegboard("plugins", "check", "pegboard-data-vision", timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line.split()[2]: line.split()[3] for line in result.stdout.splitlines()[1:]}
+    assert rows["data=digits"] == "pass" and rows["data=cifar10"] == "skip"
+    assert "its files are not on this machine" in result.stdout
+    assert "plugins check: " in result.stderr and " 0 failed, " in result.stderr

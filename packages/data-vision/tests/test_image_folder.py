@@ -130,3 +130,9 @@ def test_cache_follows_changed_source_files(tmp_path: Path) -> None:
     again.setup("fit")
     assert len(again.splits["train"][0]) == 50
     assert len(list((tmp_path / ".pegboard-cache").iterdir())) == 2
+
+
+def test_a_data_dir_that_is_a_file_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "photos.zip").write_bytes(b"PK")
+    with pytest.raises(ConfigError, match=r"photos\.zip is a file, not a folder"):
+        ImageFolderDataModule(data_dir=str(tmp_path / "photos.zip"), num_classes=3).setup("fit")

@@ -19,13 +19,13 @@ _MODES = ("auto", "memory", "stream")
 _STATS_SAMPLE = 512
 
 
-@extends
 def _why_not_a_dataset(root: Path) -> str:
     if root.is_dir():
         return "has no class sub-folders"
     return "is a file, not a folder" if root.exists() else "does not exist"
 
 
+@extends
 class ImageFolderDataModule(ImageDataModule):
     """Images in ``data_dir/<class name>/...``, read with Pillow, resized to ``image_size``.
 
