@@ -64,6 +64,10 @@ def test_train_eval_predict_export_reload(run_pegboard, tmp_path: Path) -> None:
     with torch.no_grad():
         assert torch.allclose(torch.jit.load(str(artifact))(inputs), model(inputs), atol=1e-5)
 
+    onnx = _ok(run_pegboard("export", "ckpt_path=best", "format=onnx"))
+    for noise in ("torchvision::", "onnx_ir", "onnxscript", "LeafSpec"):
+        assert noise not in onnx.stdout + onnx.stderr, noise  # quiet by default
+
     wrong = run_pegboard("export", "ckpt_path=best", "format=tflite")
     assert wrong.returncode == 2
     assert "choose one of: torchscript, onnx, safetensors" in wrong.stderr

@@ -120,6 +120,10 @@ def run_command(command: str, argv: Sequence[str]) -> None:
         )
     if not (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion):
         from pegboard.runner.precheck import check_command_config
+        from pegboard.runner.quiet import quiet_third_parties
+
+        # Sweepers and launchers log in this process before any job starts.
+        quiet_third_parties()
 
         # Hydra acts on the hydra node (callbacks, logging, env) before the job starts.
         check_command_config(

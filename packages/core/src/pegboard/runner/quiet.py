@@ -23,15 +23,18 @@ from pegboard.runner.callbacks import AfterEachEpoch
 
 #: Environment variable: set to 1 to keep every third-party info line.
 VERBOSE_ENV = "PEGBOARD_VERBOSE"
-#: Loggers whose INFO lines are noise in a pegboard run.
-NOISY_LOGGERS = (
-    "pytorch_lightning.utilities.rank_zero",
-    "lightning.pytorch.utilities.rank_zero",
-    "lightning_fabric.utilities.rank_zero",
-    "lightning.fabric.utilities.rank_zero",
-    "alembic",
-    "onnxscript",
-)
+#: Loggers whose lines are noise in a pegboard run, and the level they are turned down to.
+NOISY_LOGGERS = {
+    "pytorch_lightning.utilities.rank_zero": logging.WARNING,
+    "lightning.pytorch.utilities.rank_zero": logging.WARNING,
+    "lightning_fabric.utilities.rank_zero": logging.WARNING,
+    "lightning.fabric.utilities.rank_zero": logging.WARNING,
+    "alembic": logging.WARNING,  # Optuna's database migrations
+    "onnxscript": logging.WARNING,  # ONNX export passes
+    "onnx_ir": logging.WARNING,
+    # torch's ONNX exporter warns once per torchvision operator when torchvision is absent.
+    "torch.onnx._internal.exporter._registration": logging.ERROR,
+}
 
 
 #: The start of torch's deprecation message: a literal without commas, because
@@ -43,8 +46,8 @@ def quiet_third_parties() -> None:
     """Turn the known noisy loggers down to warnings (unless ``PEGBOARD_VERBOSE=1``)."""
     if os.environ.get(VERBOSE_ENV) == "1":
         return
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    for name, level in NOISY_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
     # torch deprecated LeafSpec checks that Lightning still makes on every batch. The
     # environment carries the filter to processes that ddp_spawn starts.
     warnings.filterwarnings("ignore", message=re.escape(_LEAFSPEC), category=FutureWarning)
