@@ -97,7 +97,8 @@ def core(session: nox.Session) -> None:
 def launcher(session: nox.Session) -> None:
     """Core and the launcher, no packs: discovery, errors, the command."""
     install(session, "core", "launcher")
-    pytest(session, "packages/launcher/tests")
+    # Mostly pegboard subprocesses (faults, signals, parallel runs): two workers, two cores.
+    pytest(session, "packages/launcher/tests", options=("-n", "2"))
 
 
 @nox.session(name="models_vision")
@@ -124,9 +125,9 @@ def integration(session: nox.Session) -> None:
         "models-vision[onnx]",
         "data-vision",
     )
-    pytest(session, "packages/core/tests", "tests/e2e")
-    # The launcher's fault-injection and parallel-run tests ran in its own session.
-    pytest(session, "packages/launcher/tests", options=("-m", "not heavy"))
+    # The launcher's suite ran in its own session, on the same packs-free fixtures; here
+    # the real packs are exercised end to end (tests/e2e), core's suite beside them.
+    pytest(session, "packages/core/tests", "tests/e2e", options=("-n", "2"))
 
 
 @nox.session
