@@ -117,7 +117,7 @@ def data_vision(session: nox.Session) -> None:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """Everything installed: core and launcher tests beside the packs, and end-to-end runs."""
+    """Everything installed: core's tests beside the packs, and end-to-end runs."""
     install(
         session,
         "core[optuna,joblib,mlflow,onnx,safetensors,images]",
