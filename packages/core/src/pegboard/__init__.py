@@ -1,7 +1,8 @@
 """pegboard: Lightning models and datasets from Hydra configs and installable packs.
 
 Importing ``pegboard`` is cheap: torch and Lightning load only when ``Model`` or
-``DataModule`` is first touched, so the plugin manifest and the command line stay fast.
+``DataModule`` is first touched, and pluggy with ``hookimpl``, so the plugin manifest and
+the command line stay fast.
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from pegboard.datamodule import DataModule
+    from pegboard.hookspecs import hookimpl
     from pegboard.model import Model
 
-__all__ = ["DataModule", "Model", "__version__"]
+__all__ = ["DataModule", "Model", "__version__", "hookimpl"]
 
-_LAZY = {"Model": "pegboard.model", "DataModule": "pegboard.datamodule"}
+# pluggy loads with the first hook module, torch and Lightning with the first Model.
+_LAZY = {
+    "Model": "pegboard.model",
+    "DataModule": "pegboard.datamodule",
+    "hookimpl": "pegboard.hookspecs",
+}
 
 
 def __getattr__(name: str) -> Any:

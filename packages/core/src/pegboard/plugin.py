@@ -16,9 +16,11 @@ from typing import Any
 from pegboard.errors import PluginError
 
 #: The plugin API version that this pegboard-core writes manifests for.
-API_VERSION = 1
+API_VERSION = 2
 #: Every plugin API version that this pegboard-core can load.
-SUPPORTED_API_VERSIONS: frozenset[int] = frozenset({1})
+SUPPORTED_API_VERSIONS: frozenset[int] = frozenset({1, 2})
+#: The first plugin API version whose manifests may name a hook module.
+HOOKS_API = 2
 #: The entry-point group in which packs declare their manifest.
 ENTRY_POINT_GROUP = "pegboard.plugins"
 
@@ -40,12 +42,16 @@ class Plugin:
             ``"module:Class"`` strings.
         datamodules: Names of the pack's ``pegboard.DataModule`` subclasses, mapped to
             ``"module:Class"`` strings.
+        hooks: Dotted name of a module of pluggy hook implementations
+            (``@pegboard.hookimpl``, specs in ``pegboard.hookspecs``); API 2 and later.
+            It is imported only when a command that calls hooks runs.
     """
 
     api: int
     configs: str | None = None
     models: Mapping[str, str] = field(default_factory=dict)
     datamodules: Mapping[str, str] = field(default_factory=dict)
+    hooks: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.api, bool) or not isinstance(self.api, int):
@@ -57,6 +63,17 @@ class Plugin:
                 f"Plugin.configs must be a dotted package name such as 'acme.conf', "
                 f"got {self.configs!r}"
             )
+        if self.hooks is not None:
+            if not (isinstance(self.hooks, str) and _DOTTED_MODULE.match(self.hooks)):
+                raise PluginError(
+                    f"Plugin.hooks must be a dotted module name such as 'acme.hooks', "
+                    f"got {self.hooks!r}"
+                )
+            if self.api < HOOKS_API:
+                raise PluginError(
+                    f"Plugin.hooks needs api={HOOKS_API} or later (this manifest says "
+                    f"api={self.api}): set api={HOOKS_API}"
+                )
         for kind in ("models", "datamodules"):
             entries = getattr(self, kind)
             if not isinstance(entries, Mapping):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 PACKS_ENV = "PEGBOARD_ACTIVE_PACKS"
 CLASSES_ENV = "PEGBOARD_PLUGIN_CLASSES"
+HOOKS_ENV = "PEGBOARD_HOOK_MODULES"
 
 
 def set_pack_versions(versions: dict[str, str]) -> None:
@@ -55,3 +56,18 @@ def plugin_classes() -> frozenset[str] | None:
     if raw is None:
         return None
     return frozenset(name for name in raw.split(",") if name)
+
+
+def set_hook_modules(modules: Mapping[str, str]) -> None:
+    """Record the hook module of each active pack that has one (plugin API 2).
+
+    Args:
+        modules: Distribution name to the dotted name of its hook module.
+    """
+    os.environ[HOOKS_ENV] = json.dumps(dict(modules), sort_keys=True)
+
+
+def hook_modules() -> dict[str, str]:
+    """The hook modules recorded by ``set_hook_modules`` (none without the launcher)."""
+    recorded = json.loads(os.environ.get(HOOKS_ENV) or "{}")
+    return {str(pack): str(module) for pack, module in recorded.items()}

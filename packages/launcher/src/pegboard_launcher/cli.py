@@ -11,6 +11,7 @@ from typing import NoReturn
 from pegboard.errors import PegboardError, PluginError
 from pegboard.runner.app import COMMANDS
 from pegboard_launcher import completion
+from pegboard_launcher.commands import run_pack_command, unknown_command
 from pegboard_launcher.discovery import Discovery, discover
 from pegboard_launcher.errors import (
     EXIT_CONFIG,
@@ -30,7 +31,7 @@ def prepare() -> OptionIndex:
     Returns:
         The option index of this process.
     """
-    from pegboard.runtime import set_pack_versions, set_plugin_classes
+    from pegboard.runtime import set_hook_modules, set_pack_versions, set_plugin_classes
 
     # Hydra is imported only by commands that compose configs.
     from pegboard_launcher.searchpath import register
@@ -42,6 +43,8 @@ def prepare() -> OptionIndex:
     set_pack_versions(discovery.versions())
     # Configs may build the classes the active packs advertise (pegboard.targets), no others.
     set_plugin_classes(discovery.targets())
+    # Named, not imported: a hook module loads when a command first calls its hooks.
+    set_hook_modules(discovery.hook_modules())
     # Console scripts do not put the working directory on sys.path; a project's
     # `_target_: my_net.MyNet` must still import. Appended, so it never shadows packages.
     if os.getcwd() not in sys.path:
@@ -134,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = apply_flags(args)
         if not args or args[0] in ("-h", "--help"):
-            print(main_help(), end="")
+            discovery = discover()
+            warn_slow(discovery)
+            print(main_help(discovery), end="")
             return 0
         command, rest = args[0], args[1:]
         if command == "--version":
@@ -150,11 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return new_pack_command(rest)
         if command in COMMANDS:
             return _run(command, rest)
-        valid = ", ".join([*COMMANDS, "plugins", "new-pack"])
-        return report_error(
-            f"unknown command {command!r}; choose one of: {valid} "
-            "(overrides come after the command: pegboard train model=mlp)"
-        )
+        if command.startswith("-") or not discover().hook_modules():
+            return report_error(unknown_command(command))
+        # Not pegboard's: a pack's command, if a pack offers it (its hooks load now).
+        prepare()
+        return run_pack_command(command, rest)
     except PegboardError as error:
         if os.environ.get(TRACEBACK_ENV) == "1":
             raise  # the traceback, as asked

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 
 from pegboard.runner.app import COMMANDS, run_command
-
-EXTRA_COMMANDS = ("plugins",)
+from pegboard_launcher.commands import builtin_commands, pack_commands
+from pegboard_launcher.discovery import discover
 
 
 def run(argv: list[str]) -> int:
@@ -27,7 +27,9 @@ def run(argv: list[str]) -> int:
     typing_command = len(words) < 2 or (len(words) == 2 and not line.endswith(" "))
     if query and typing_command:
         prefix = words[1] if len(words) == 2 else ""
-        print(" ".join(name for name in (*COMMANDS, *EXTRA_COMMANDS) if name.startswith(prefix)))
+        added = pack_commands(discover()).usable
+        names = [*builtin_commands(), *(command.name for command in added)]
+        print(" ".join(name for name in names if name.startswith(prefix)))
         return 0
     command = words[1] if query and words[1] in COMMANDS else next(iter(COMMANDS))
     if query:

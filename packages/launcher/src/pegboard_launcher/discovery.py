@@ -6,7 +6,7 @@ import functools
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import Distribution, EntryPoint, entry_points
 
 from pegboard.plugin import (
     ENTRY_POINT_GROUP,
@@ -31,6 +31,7 @@ class Pack:
         manifest: The pack's ``Plugin`` manifest.
         options: Config options the pack ships, by group.
         value: The entry point's value, ``"module:attr"`` of the manifest.
+        dist: The installed distribution, to find the pack's files without importing.
     """
 
     name: str
@@ -39,6 +40,7 @@ class Pack:
     manifest: Plugin
     options: dict[str, list[str]] = field(default_factory=dict)
     value: str = ""
+    dist: Distribution | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class Discovery:
     def targets(self) -> frozenset[str]:
         """Classes advertised by every loaded pack (see ``pegboard.plugin.Plugin.targets``)."""
         return frozenset(target for pack in self.packs for target in pack.manifest.targets)
+
+    def hook_modules(self) -> dict[str, str]:
+        """Distribution name to hook module of every loaded pack that has one (API 2)."""
+        return {pack.name: pack.manifest.hooks for pack in self.packs if pack.manifest.hooks}
 
 
 def _incompatible(ep: EntryPoint, name: str, version: str, api: object) -> Problem:
@@ -178,7 +184,7 @@ def _load(ep: EntryPoint, name: str, version: str) -> Pack | Problem:
         return Problem(
             name, version, ep.name, f"its config package {manifest.configs} cannot be read: {error}"
         )
-    return Pack(name, version, ep.name, manifest, options, ep.value)
+    return Pack(name, version, ep.name, manifest, options, ep.value, ep.dist)
 
 
 @functools.cache

@@ -7,12 +7,9 @@ from importlib.resources import files
 from omegaconf import OmegaConf
 
 from pegboard.runner.app import COMMANDS
+from pegboard_launcher.commands import builtin_commands, pack_commands
+from pegboard_launcher.discovery import Discovery
 from pegboard_launcher.index import OptionIndex
-
-PLUGINS_SUMMARY = (
-    "List the installed packs (--json for scripts); 'plugins check [NAME...]' runs the kit."
-)
-NEW_PACK_SUMMARY = "Write a ready pack to publish: pegboard new-pack NAME --kind models|data|both."
 
 HYDRA_FLAGS = """\
 Hydra flags:
@@ -24,13 +21,20 @@ Hydra flags:
 """
 
 
-def main_help() -> str:
-    """Usage of the ``pegboard`` command."""
-    summaries = {name: command.summary for name, command in COMMANDS.items()}
-    summaries["plugins"] = PLUGINS_SUMMARY
-    summaries["new-pack"] = NEW_PACK_SUMMARY
+def main_help(discovery: Discovery) -> str:
+    """Usage of the ``pegboard`` command, with the commands packs add (nothing imported).
+
+    Args:
+        discovery: The discovered packs.
+    """
+    summaries = builtin_commands()
+    listing = pack_commands(discovery)
+    for command in listing.usable:
+        summary = f"{command.summary} " if command.summary else ""
+        summaries[command.name] = f"{summary}({command.pack})"
     width = max(len(name) for name in summaries)
     commands = "\n".join(f"  {name:<{width}}  {text}" for name, text in summaries.items())
+    commands += "".join(f"\n  note: {note}" for note in (*listing.refused, *listing.unlisted))
     return (
         "usage: pegboard COMMAND [OVERRIDES...]\n"
         "       pegboard [PLUGIN OPTIONS] COMMAND [OVERRIDES...]\n\n"

@@ -5,8 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pegboard_launcher.discovery import Discovery
+from pegboard_launcher.commands import pack_commands
+from pegboard_launcher.discovery import Discovery, Pack
+from pegboard_launcher.hook_source import read_hook_source
 from pegboard_launcher.index import OptionIndex
+
+
+def _hooks(pack: Pack) -> dict[str, Any] | None:
+    """The pack's hook module, the hooks it implements and its commands, from its source."""
+    if not pack.manifest.hooks:
+        return None
+    source = read_hook_source(pack.manifest.hooks, pack.dist)
+    return {
+        "module": pack.manifest.hooks,
+        "found": source.found,
+        "implements": list(source.hooks),
+        "commands": None if source.commands is None else sorted(source.commands),
+    }
 
 
 def plugins_data(discovery: Discovery, index: OptionIndex) -> dict[str, Any]:
@@ -27,6 +42,7 @@ def plugins_data(discovery: Discovery, index: OptionIndex) -> dict[str, Any]:
                 "options": pack.options,
                 "models": dict(pack.manifest.models),
                 "datamodules": dict(pack.manifest.datamodules),
+                "hooks": _hooks(pack),
             }
             for pack in discovery.packs
         ],
@@ -44,7 +60,7 @@ def plugins_data(discovery: Discovery, index: OptionIndex) -> dict[str, Any]:
             {"group": group, "option": option, "shadows": sources}
             for group, option, sources in index.shadowed()
         ],
-        "collisions": index.collisions(),
+        "collisions": [*index.collisions(), *pack_commands(discovery).refused],
     }
 
 
@@ -66,6 +82,13 @@ def plugins_text(data: dict[str, Any]) -> str:
         lines.append(f"  configs: {pack['configs'] or '-'}")
         for group, options in pack["options"].items():
             lines.append(f"    {group}: {', '.join(options)}")
+        hooks = pack["hooks"]
+        if hooks:
+            implemented = ", ".join(hooks["implements"]) or "none found in its source"
+            where = "" if hooks["found"] else " (its source was not found)"
+            lines.append(f"  hooks: {hooks['module']}{where}: {implemented}")
+            if hooks["commands"]:
+                lines.append(f"    commands: {', '.join(hooks['commands'])}")
         for kind in ("models", "datamodules"):
             if pack[kind]:
                 lines.append(f"  {kind}:")

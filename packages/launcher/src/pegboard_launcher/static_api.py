@@ -114,7 +114,7 @@ def _api_of_call(value: ast.expr | None, constants: dict[str, int]) -> int | Non
     return _int_value(value.args[0], constants) if value.args else None
 
 
-_PLUGIN_FIELDS = ("api", "configs", "models", "datamodules")
+_PLUGIN_FIELDS = ("api", "configs", "models", "datamodules", "hooks")
 
 
 def _is_plugin_import(statement: ast.stmt) -> bool:

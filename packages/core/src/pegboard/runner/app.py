@@ -119,11 +119,14 @@ def run_command(command: str, argv: Sequence[str]) -> None:
             "config; put project configs in ./configs or add a folder with --config-dir"
         )
     if not (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion):
+        from pegboard.hooks import pack_hooks
         from pegboard.runner.precheck import check_command_config
         from pegboard.runner.quiet import quiet_third_parties
 
         # Sweepers and launchers log in this process before any job starts.
         quiet_third_parties()
+        # Before composition: configs may interpolate the packs' resolvers.
+        pack_hooks().register_resolvers()
 
         # Hydra acts on the hydra node (callbacks, logging, env) before the job starts.
         check_command_config(
@@ -159,9 +162,13 @@ def _carrying_errors(
         from hydra.core.hydra_config import HydraConfig
         from hydra.types import RunMode
 
+        from pegboard.hooks import pack_hooks
+        from pegboard.runner.lifecycle import announce_finished
         from pegboard.runner.quiet import quiet_third_parties
 
         quiet_third_parties()
+        # A joblib worker is a fresh process: the packs' resolvers are registered there too.
+        pack_hooks().register_resolvers()
         try:
             return task(cfg)
         except PegboardError as error:
@@ -169,5 +176,7 @@ def _carrying_errors(
                 raise
             failures.append(error)
             return None
+        finally:
+            announce_finished(cfg)
 
     return run

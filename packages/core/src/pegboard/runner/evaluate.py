@@ -44,7 +44,7 @@ def _evaluate(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], dict[st
     pl.seed_everything(int(restored.config.get("seed") or 0), workers=True, verbose=False)
     datamodule = build(restored.config["data"], "data")
     check_fits(restored.model, restored.config["data"], datamodule)
-    trainer = build_trainer(restored)
+    trainer = build_trainer(restored, "eval")
     log.info("Testing %s on %s", restored.path, type(datamodule).__name__)
     # ckpt_path restores the datamodule's state as well (normalization statistics).
     with lightning_stage():

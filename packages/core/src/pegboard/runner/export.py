@@ -7,6 +7,7 @@ server needs to feed it: input shape, normalization, class names, and where it c
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -17,9 +18,17 @@ from omegaconf import DictConfig
 
 from pegboard.config_guard import plain_name
 from pegboard.errors import ConfigError
-from pegboard.export import ATOL, RTOL, ExportError, export_onnx, export_torchscript, exportable
+from pegboard.export import (
+    ATOL,
+    RTOL,
+    export_onnx,
+    export_safetensors,
+    export_torchscript,
+    exportable,
+)
 from pegboard.runner.build import build, check_nodes, echo, write_run_files
 from pegboard.runner.checkpoint import data_state, normalization
+from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
 from pegboard.runner.stage import Restored, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
 
@@ -27,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Export format to file suffix.
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ".safetensors"}
+#: The hook through which packs add formats (a pack's format ``NAME`` writes ``model.NAME``).
+EXPORT_HOOK = "pegboard_export_formats"
 
 
 def export(cfg: DictConfig) -> Path:
@@ -42,12 +53,10 @@ def export(cfg: DictConfig) -> Path:
         The artifact written.
     """
     fmt = str(cfg.get("format"))
-    if fmt not in FORMATS:
-        raise ConfigError(
-            f"format={fmt!r} is not an export format; choose one of: {', '.join(FORMATS)}"
-        )
+    offered = offered_formats(EXPORT_HOOK, FORMATS)
+    check_format("format", fmt, FORMATS, offered, EXPORT_HOOK)
     plain_name(cfg.get("name") or "model", "name")  # the artifact stays in the run directory
-    return run_stage(cfg, "export", _export)
+    return run_stage(cfg, "export", functools.partial(_export, offered=offered))
 
 
 def sample_batch(cfg: DictConfig, restored: Restored) -> torch.Tensor:
@@ -77,41 +86,30 @@ def sample_batch(cfg: DictConfig, restored: Restored) -> torch.Tensor:
 
 def _safetensors(model: Any, restored: Restored, example: torch.Tensor, path: Path) -> Path:
     try:
-        from safetensors.torch import load_file, save_file
-    except ImportError as error:
+        return export_safetensors(model, example, path)
+    except ModuleNotFoundError as error:
         raise ConfigError(
-            "format=safetensors needs safetensors: "
-            f"pip install pegboard-core[safetensors] ({error})"
+            f"format=safetensors needs safetensors: pip install pegboard-core[safetensors] "
+            f"({error})"
         ) from error
-    # Clones: tensors sharing storage (tied weights) cannot be saved as they are.
-    state = {
-        name: tensor.detach().clone().contiguous() for name, tensor in model.state_dict().items()
-    }
-    save_file(state, str(path), metadata={"format": "pt", "model_class": _class_path(model)})
-    fresh = type(model)(**dict(model.hparams))
-    fresh.load_state_dict(load_file(str(path)))
-    fresh.eval()
-    with torch.no_grad():
-        expected, actual = model(example), fresh(example)
-    if not torch.allclose(expected, actual, rtol=RTOL, atol=ATOL):
-        worst = (expected - actual).abs().max().item()
-        raise ExportError(f"weights reloaded from {path} answer differently (by up to {worst:.3g})")
-    return path
 
 
 def _class_path(model: Any) -> str:
     return f"{type(model).__module__}.{type(model).__qualname__}"
 
 
-def _export(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
+def _export(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, dict[str, Any]]:
     restored = open_checkpoint(cfg, "export")
     write_run_files(run_dir, restored.config, pack_versions())
     fmt = str(cfg.format)
     example = sample_batch(cfg, restored)
     model = restored.model.eval()
-    path = run_dir / f"{plain_name(cfg.get('name') or 'model', 'name')}{FORMATS[fmt]}"
+    suffix = FORMATS.get(fmt, f".{fmt}")
+    path = run_dir / f"{plain_name(cfg.get('name') or 'model', 'name')}{suffix}"
     try:
-        if fmt == "torchscript":
+        if fmt in offered:
+            path = write_with_pack("format", fmt, offered, model, example, path)
+        elif fmt == "torchscript":
             export_torchscript(model, example, path, method=str(cfg.get("method", "trace")))
         elif fmt == "onnx":
             export_onnx(model, example, path)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pegboard.errors import PegboardError
 from pegboard.runner.build import echo
-from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process
+from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process, read_status
 from pegboard.runner.signals import EXIT_SIGTERM, exit_status
 
 Result = TypeVar("Result")
@@ -68,4 +68,37 @@ def run_with_status(
     return result
 
 
-__all__ = ["run_with_status"]
+def announce_finished(cfg: Any) -> None:
+    """Tell the packs' ``pegboard_run_finished`` hooks how a run ended, once.
+
+    Called after the command's task returned or raised, on the launching process only.
+    A command that stopped before its run began (no ``status.json``) had no run.
+
+    Args:
+        cfg: The job's composed config.
+    """
+    from omegaconf import OmegaConf
+
+    from pegboard.hooks import pack_hooks, read_only
+
+    hooks = pack_hooks()
+    output_dir = OmegaConf.select(cfg, "paths.output_dir", default=None)
+    if not hooks.modules or output_dir is None or not is_launching_process():
+        return
+    run_dir = Path(str(output_dir))
+    if not (run_dir / STATUS_FILE).is_file():
+        return
+    record = read_status(run_dir)
+    # The resolved config the run recorded, when it got that far.
+    written = run_dir / "config.yaml"
+    config = OmegaConf.load(written) if written.is_file() else cfg
+    hooks.call(
+        "pegboard_run_finished",
+        run_dir=run_dir,
+        cfg=read_only(config),
+        metrics=dict(record.get("metrics") or {}),
+        status=str(record.get("status")),
+    )
+
+
+__all__ = ["announce_finished", "run_with_status"]

@@ -94,7 +94,7 @@ def open_checkpoint(cfg: DictConfig, command: str) -> Restored:
 
     Raises:
         ConfigError: No ``ckpt_path``, an unreadable file, a checkpoint not written by
-            pegboard, a model class that is not a ``pegboard.Model`` or not the one
+            pegboard, a model class that is not a LightningModule or not the one
             ``model=`` asks for.
     """
     value = cfg.get("ckpt_path")
@@ -151,13 +151,16 @@ def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
     return result
 
 
-def build_trainer(restored: Restored, **extra: Any) -> pl.Trainer:
-    """The stage's Trainer and loggers, type-checked first.
+def build_trainer(restored: Restored, command: str, **extra: Any) -> pl.Trainer:
+    """The stage's Trainer and loggers, type-checked first, with the packs' callbacks.
 
     Args:
         restored: The opened checkpoint (its ``config`` holds ``trainer`` and ``logger``).
+        command: ``"eval"`` or ``"predict"``, for the packs' ``pegboard_callbacks``.
         **extra: More Trainer arguments (callbacks).
     """
+    from pegboard.hooks import pack_hooks
+
     config = restored.config
     loggers = named_nodes(config, "logger")
     check_nodes(
@@ -165,7 +168,8 @@ def build_trainer(restored: Restored, **extra: Any) -> pl.Trainer:
     )
     built = [build(node, f"logger.{name}") for name, node in loggers.items()]
     node = dict(config["trainer"])
-    callbacks = plain_progress(node, list(extra.pop("callbacks", None) or []), epochs=False)
+    callbacks = [*(extra.pop("callbacks", None) or []), *pack_hooks().callbacks(config, command)]
+    callbacks = plain_progress(node, callbacks, epochs=False)
     trainer: pl.Trainer = build(
         node, "trainer", logger=built or False, callbacks=callbacks, **extra
     )

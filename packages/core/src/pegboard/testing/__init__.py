@@ -36,6 +36,7 @@ from pegboard.testing.checks import (
     model_configs,
 )
 from pegboard.testing.export_check import CheckSkipped, check_export, check_hparams
+from pegboard.testing.hooks_check import check_hooks
 from pegboard.testing.shipping import check_configs_shipped
 from pegboard.testing.trainer import quiet_trainer
 
@@ -45,6 +46,7 @@ __all__ = [
     "check_configs_shipped",
     "check_datamodule",
     "check_export",
+    "check_hooks",
     "check_hparams",
     "check_manifest",
     "check_model",

@@ -28,6 +28,7 @@ def write_pack(
     api: int = 1,
     models: Mapping[str, str] | None = None,
     datamodules: Mapping[str, str] | None = None,
+    hooks: str | None = None,
 ) -> str:
     """Write pack ``name`` into ``root`` and return its module name.
 
@@ -43,6 +44,8 @@ def write_pack(
         models: The default manifest's ``models`` (``{"net": "{module}.nets:Net"}``);
             configs may build only the classes a manifest advertises.
         datamodules: The default manifest's ``datamodules``.
+        hooks: Source of the pack's hook module ``{module}.hooks``; the default manifest
+            then names it, with ``api=2``.
     """
     module = re.sub(r"[^A-Za-z0-9]+", "_", name).lower()
     package = root / module
@@ -54,6 +57,10 @@ def write_pack(
         for kind, entries in (("models", models), ("datamodules", datamodules))
         if entries
     )
+    if hooks is not None:
+        (package / "hooks.py").write_text(hooks)
+        classes += f", hooks={module + '.hooks'!r}"
+        api = max(api, 2)
     source = (manifest or DEFAULT_MANIFEST).replace("{classes}", classes)
     (package / "_plugin.py").write_text(
         source.replace("{module}", module).replace("{api}", str(api))

@@ -101,6 +101,8 @@ def run_checks(plugin: str, tmp_path: Path) -> Iterator[Result]:
     yield manifest
     if manifest.status == "fail":
         return
+    if kit.load_plugin(plugin).hooks:
+        yield _run("hooks", lambda: kit.check_hooks(plugin))
     yield _run("configs compose", lambda: kit.check_configs_compose(plugin, tmp_path / "compose"))
     for option in kit.config_options(plugin, "model"):
         folder = tmp_path / "model" / option.replace("/", "_")

@@ -23,6 +23,7 @@ import pytest
 
 from pegboard.testing import checks
 from pegboard.testing.export_check import CheckSkipped, check_export
+from pegboard.testing.hooks_check import check_hooks
 
 
 class PackTestSuite:
@@ -57,6 +58,10 @@ class PackTestSuite:
     def test_manifest(self) -> None:
         """The manifest loads, declares a supported API and names the right base classes."""
         checks.check_manifest(self.plugin)
+
+    def test_hooks(self) -> None:
+        """The hook module (API 2) fits the hook specs; nothing to check without one."""
+        check_hooks(self.plugin)
 
     def test_configs_compose(self, tmp_path: Path) -> None:
         """Every option of every group composes with pegboard's base configs."""

@@ -20,7 +20,7 @@ from string import Template
 from pegboard.errors import PegboardError
 from pegboard.plugin import API_VERSION
 
-KINDS = ("models", "data", "both")
+KINDS = ("models", "data", "both", "hooks")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 #: Import names a pack must not take: they would shadow pegboard, its dependencies or tests.
 RESERVED = {
@@ -102,6 +102,8 @@ def _values(names: PackNames, kind: str) -> dict[str, str]:
     models, data = kind in ("models", "both"), kind in ("data", "both")
     major, minor = (int(part) for part in version("pegboard-core").split(".")[:2])
     lazy, entries, rows, layout, usage = [], [], [], [], []
+    if models or data:
+        entries.append(f'    configs="{names.module}.conf",')
     if models:
         lazy.append(f'"{names.camel}Net": "{names.module}.model"')
         entries.append(
@@ -119,7 +121,20 @@ def _values(names: PackNames, kind: str) -> dict[str, str]:
         layout.append(f"src/{names.module}/data.py           the sample datamodule")
         model = names.model_option if models else "mlp"
         usage.append(f"pegboard train model={model} data={names.data_option}")
-    kinds = {"models": " of models", "data": " of data", "both": " of models and data"}[kind]
+    if kind == "hooks":
+        lazy.append(f'"EpochTimer": "{names.module}.callbacks"')
+        entries.append(f'    hooks="{names.module}.hooks",')
+        rows.extend(f"| {hook} | {what} |" for hook, what in _hook_rows(names))
+        layout.append(f"src/{names.module}/hooks.py          the hook implementations")
+        layout.append(f"src/{names.module}/callbacks.py      the callback the hooks add")
+        usage.append(f"pegboard train 'trainer.max_epochs=${{{names.module}_cpus:}}'")
+        usage.append(f"pegboard {names.dist}-runs")
+    kinds = {
+        "models": " of models",
+        "data": " of data",
+        "both": " of models and data",
+        "hooks": " of hooks",
+    }[kind]
     return {
         "dist": names.dist,
         "module": names.module,
@@ -133,11 +148,26 @@ def _values(names: PackNames, kind: str) -> dict[str, str]:
         "model_class": f"{names.camel}Net",
         "model_suffix": "Net",
         "data_class": f"{names.camel}Blobs",
+        "table_header": "| hook | what it adds |" if kind == "hooks" else "| option | class |",
         "option_rows": "\n".join(rows),
         "layout_rows": "\n".join(layout),
+        "config_row": ""
+        if kind == "hooks"
+        else f"src/{names.module}/conf/<group>/*.yaml  the configs, shipped in the wheel\n",
         "usage": "\n".join(usage),
         "kinds_phrase": kinds,
     }
+
+
+def _hook_rows(names: PackNames) -> list[tuple[str, str]]:
+    return [
+        ("`pegboard_callbacks`", "`time/epoch_seconds` logged by every training run"),
+        ("`pegboard_resolvers`", f"`${{{names.module}_cpus:}}`: the machine's CPU count"),
+        ("`pegboard_export_formats`", f"`pegboard export format={names.module}_npz`"),
+        ("`pegboard_predict_formats`", f"`pegboard predict output_format={names.module}_jsonl`"),
+        ("`pegboard_commands`", f"`pegboard {names.dist}-runs`: the runs and how they ended"),
+        ("`pegboard_run_finished`", f"a line per run in `<log dir>/{names.module}_runs.jsonl`"),
+    ]
 
 
 def write_pack(name: str, kind: str, parent: Path) -> Path:
@@ -172,12 +202,16 @@ def write_pack(name: str, kind: str, parent: Path) -> Path:
     if kind in ("data", "both"):
         outputs[package / "data.py"] = "data.py.tmpl"
         outputs[package / "conf" / "data" / f"{names.data_option}.yaml"] = "data.yaml.tmpl"
+    if kind == "hooks":
+        outputs[package / "hooks.py"] = "hooks.py.tmpl"
+        outputs[package / "callbacks.py"] = "callbacks.py.tmpl"
     rendered = {path: _render(template, values) for path, template in outputs.items()}
     for path, text in rendered.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    # An __init__.py makes conf/ a package: pkg:// reads it and the wheel ships it.
-    (package / "conf" / "__init__.py").write_text("")
+    if kind != "hooks":
+        # An __init__.py makes conf/ a package: pkg:// reads it and the wheel ships it.
+        (package / "conf" / "__init__.py").write_text("")
     return root
 
 
@@ -199,8 +233,12 @@ def new_pack_command(argv: Sequence[str]) -> int:
     print(f"Wrote {root}")
     print("Next:")
     print(f"  pip install -e '{root}[test]' && pytest {root / 'tests'}")
-    option = names.model_option if args.kind != "data" else "mlp"
-    data = names.data_option if args.kind != "models" else "digits"
-    print(f"  pegboard train model={option} data={data}")
+    if args.kind == "hooks":
+        print("  pegboard train   (every training run now logs time/epoch_seconds)")
+        print(f"  pegboard {names.dist}-runs")
+    else:
+        option = names.model_option if args.kind in ("models", "both") else "mlp"
+        data = names.data_option if args.kind in ("data", "both") else "digits"
+        print(f"  pegboard train model={option} data={data}")
     print("See docs/packs.md of pegboard for the plugin contract.")
     return 0
