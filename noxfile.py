@@ -2,11 +2,21 @@
 
 Every session installs the packages as users do (built, not editable, unless the
 session is about editable installs), with the versions pinned in constraints.txt.
+
+pegboard-core's own third-party dependencies (torch, Lightning, Hydra...) are the same
+in every session, and unpacking torch into each session's virtualenv was a quarter of
+the whole run. They are installed once, into ``.nox/_core_deps``, which each session
+sees through a ``.pth`` file after its own site-packages: the pegboard packages, their
+extras and the test tools are still installed per session, so each package is tested
+with only what it needs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -37,11 +47,49 @@ nox.options.sessions = [
 nox.options.error_on_external_run = True
 
 
+CORE_DEPS = ROOT / ".nox" / "_core_deps"
+
+
+def _core_deps() -> Path:
+    """The site-packages holding pegboard-core's dependencies, installed once per change.
+
+    The folder is rebuilt when constraints.txt or core's pyproject.toml change.
+    """
+    recipe = b"".join(
+        (ROOT / name).read_bytes() for name in ("constraints.txt", "packages/core/pyproject.toml")
+    )
+    stamp = CORE_DEPS / "stamp"
+    digest = hashlib.sha256(recipe).hexdigest()
+    python = CORE_DEPS / "bin" / "python"
+    if not (stamp.is_file() and stamp.read_text() == digest):
+        shutil.rmtree(CORE_DEPS, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(CORE_DEPS)], check=True)
+        pip = [str(python), "-m", "pip", "install", "--quiet", *CONSTRAINTS]
+        subprocess.run([*pip, str(ROOT / "packages" / "core")], check=True)
+        subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "pegboard-core"], check=True)
+        stamp.write_text(digest)
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    return Path(
+        subprocess.run(
+            [str(python), "-c", code], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
+
+
+def _share_core_deps(session: nox.Session) -> None:
+    """Let the session's interpreter see the shared core dependencies (after its own)."""
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = session.run("python", "-c", code, silent=True)
+    assert isinstance(site, str)
+    (Path(site.strip()) / "_pegboard_core_deps.pth").write_text(f"{_core_deps()}\n")
+
+
 def install(session: nox.Session, *packages: str, editable: bool = False) -> None:
     """Install local packages with their test extra, pinned by constraints.txt.
 
     A package may name more extras: ``"models-vision[onnx]"``.
     """
+    _share_core_deps(session)
     targets: list[str] = []
     names = []
     for package in packages:
@@ -166,21 +214,25 @@ def build(session: nox.Session) -> None:
 
 @nox.session
 def scaffold(session: nox.Session) -> None:
-    """A `pegboard new-pack` wheel beside the vision packs: its tests, listing, training."""
+    """`pegboard new-pack` wheels beside the vision packs: their tests, listing, runs, hooks."""
     install(session, *PACKAGES)
     session.install(*CONSTRAINTS, "build")
     tmp = Path(session.create_tmp()) / "scaffold"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    name = "acme-scaffold"
-    session.run("pegboard", "new-pack", name, "--kind", "both", "--dir", str(tmp))
-    pack = tmp / name
-    session.run("python", "-m", "build", "--wheel", "--outdir", str(tmp / "dist"), str(pack))
-    (wheel,) = (tmp / "dist").glob("*.whl")
-    session.install(*CONSTRAINTS, str(wheel))
-    # The generated pack's own tests, against its installed wheel, then the command line.
-    session.run("pytest", "-q", "-p", "no:cacheprovider", str(pack / "tests"), *session.posargs)
+    packs = {"acme-scaffold": "both", "acme-hooks": "hooks"}
+    for name, kind in packs.items():
+        session.run("pegboard", "new-pack", name, "--kind", kind, "--dir", str(tmp))
+        pack = tmp / name
+        session.run(
+            "python", "-m", "build", "--wheel", "--outdir", str(tmp / name / "dist"), str(pack)
+        )
+        (wheel,) = (pack / "dist").glob("*.whl")
+        session.install(*CONSTRAINTS, str(wheel))
+        # The generated pack's own tests, against its installed wheel.
+        session.run("pytest", "-q", "-p", "no:cacheprovider", str(pack / "tests"), *session.posargs)
+    # Then the command line, end to end, with both packs installed.
     session.run(
         "pytest",
         "-q",
@@ -188,7 +240,7 @@ def scaffold(session: nox.Session) -> None:
         "no:cacheprovider",
         str(ROOT / "tests" / "scaffold"),
         *session.posargs,
-        env={"SCAFFOLD_PACK": name},
+        env={"SCAFFOLD_PACK": "acme-scaffold", "SCAFFOLD_HOOKS_PACK": "acme-hooks"},
     )
 
 
