@@ -190,3 +190,43 @@ def test_runs_get_the_packs_callbacks_resolvers_and_end_notices(
         "choose one of: torchscript, onnx, safetensors, good_txt (good-hooks) "
         "(pack bad-hooks: pegboard_export_formats failed: RuntimeError: formats unavailable)"
     )
+
+
+def test_an_unknown_resolver_is_named_before_any_run_folder(
+    working_packs: None, add_pack: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_pack("res-hooks", hooks=RESOLVER_HOOKS)
+    add_pack("bad-res-hooks", hooks=FAILING_RESOLVERS)
+    args = ["train", "model=tiny", "data=tiny_images", "trainer.max_epochs=${nope:1}"]
+    assert main(args) == 2
+    warning, error = capsys.readouterr().err.splitlines()
+    assert (
+        warning
+        == "pegboard: warning: pack bad-res-hooks: pegboard_resolvers failed: KeyError: 'token'"
+    )
+    assert error.startswith(
+        "pegboard: error: ${nope:...} in trainer.max_epochs calls a resolver that is not "
+        "registered; resolvers of the installed packs: res_triple (res-hooks);"
+    )
+    assert error.endswith("(pack bad-res-hooks: pegboard_resolvers failed: KeyError: 'token')")
+    assert not Path("logs").exists()
+
+
+RESOLVER_HOOKS = """\
+from pegboard import hookimpl
+
+
+@hookimpl
+def pegboard_resolvers():
+    return {"res_triple": lambda value: 3 * int(value)}
+"""
+FAILING_RESOLVERS = """\
+import os
+
+from pegboard import hookimpl
+
+
+@hookimpl
+def pegboard_resolvers():
+    return {"secret": os.environ["token"]}
+"""

@@ -107,6 +107,18 @@ def unknown_key(
     )
 
 
+def unknown_resolver(error: BaseException) -> str:
+    """The message for ``${name:...}`` whose resolver nobody registered, with the packs' own.
+
+    Args:
+        error: OmegaConf's ``UnsupportedInterpolationType``.
+    """
+    from pegboard.hooks import unknown_resolver as message
+
+    name = str(error).splitlines()[0].removeprefix("Unsupported interpolation type").strip()
+    return message(name, getattr(error, "full_key", None))
+
+
 def explain(error: BaseException, argv: Sequence[str], config_name: str, index: OptionIndex) -> str:
     """A short message for a Hydra or pegboard configuration error.
 
@@ -117,6 +129,7 @@ def explain(error: BaseException, argv: Sequence[str], config_name: str, index: 
         index: What is installed.
     """
     from hydra.errors import MissingConfigException, OverrideParseException
+    from omegaconf.errors import UnsupportedInterpolationType
 
     text = str(error)
     if isinstance(error, MissingConfigException) and (found := _MISSING.search(text)):
@@ -137,6 +150,8 @@ def explain(error: BaseException, argv: Sequence[str], config_name: str, index: 
             (arg.lstrip("+~") for arg in argv if arg.lstrip("+~").startswith(key + "=")), key
         )
         return unknown_key(key, typed, argv, config_name, index)
+    if isinstance(error, UnsupportedInterpolationType):
+        return unknown_resolver(error)
     if isinstance(error, OverrideParseException):
         return (
             f"Cannot read the overrides: {text.splitlines()[0]}. Write them as "

@@ -11,6 +11,7 @@ each get their own values).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -94,6 +95,7 @@ def check_command_config(
         raise ConfigError(f"hydra.job.name does not resolve: {error}") from error
     plain = {str(key): value for key, value in tree.items()}
     check_config(plain, job_name)
+    check_resolvers(plain)
     for key in file_names:
         if plain.get(key) is not None:
             plain_name(OmegaConf.select(cfg, key), key)
@@ -102,6 +104,34 @@ def check_command_config(
     check_paths_and_seed(cfg)
     if config_name == "train":
         check_train_values(cfg, plain)
+
+
+_RESOLVER_CALL = re.compile(r"\$\{\s*([A-Za-z_][\w.\-]*)\s*:")
+
+
+def check_resolvers(node: Any, key: str = "") -> None:
+    """Refuse ``${name:...}`` whose resolver is not registered, before a run folder is made.
+
+    Args:
+        node: The composed config as plain containers, interpolations left in.
+        key: The dotted key of ``node``.
+    """
+    from omegaconf import OmegaConf
+
+    from pegboard.hooks import unknown_resolver
+
+    if key in ("hydra.overrides", "hydra.job.override_dirname"):
+        return  # the command line as typed: kept as text, never resolved
+    if isinstance(node, dict):
+        for name, value in node.items():
+            check_resolvers(value, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for position, value in enumerate(node):
+            check_resolvers(value, f"{key}[{position}]")
+    elif isinstance(node, str):
+        for name in _RESOLVER_CALL.findall(node):
+            if not OmegaConf.has_resolver(name):
+                raise ConfigError(unknown_resolver(name, key))
 
 
 def check_paths_and_seed(cfg: Any) -> None:
