@@ -65,6 +65,7 @@ def _config_keys(key: str, argv: Sequence[str], config_name: str) -> list[str]:
     from hydra.core.global_hydra import GlobalHydra
     from omegaconf import DictConfig, OmegaConf
 
+    from pegboard._hydra_compat import VERSION_BASE
     from pegboard.runner.app import CONFIG_MODULE
 
     kept = [
@@ -74,7 +75,7 @@ def _config_keys(key: str, argv: Sequence[str], config_name: str) -> list[str]:
     ]
     GlobalHydra.instance().clear()
     try:
-        with initialize_config_module(CONFIG_MODULE, version_base=None):
+        with initialize_config_module(CONFIG_MODULE, version_base=VERSION_BASE):
             cfg = compose(config_name, overrides=kept)
     except Exception:
         return []

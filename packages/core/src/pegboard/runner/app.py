@@ -105,13 +105,12 @@ def run_command(command: str, argv: Sequence[str]) -> None:
         command: A key of ``COMMANDS``.
         argv: Everything after the sub-command: overrides and Hydra flags.
     """
-    from hydra._internal.utils import _run_hydra, get_args_parser
-
+    from pegboard._hydra_compat import hydra_args_parser, run_hydra
     from pegboard.runner import signals
 
     # Before anything else: a SIGTERM in any phase marks the run and exits with 143.
     signals.install()
-    parser = get_args_parser()
+    parser = hydra_args_parser()
     args = parser.parse_args(list(argv))
     if args.config_path is not None:
         raise ConfigError(
@@ -137,12 +136,12 @@ def run_command(command: str, argv: Sequence[str]) -> None:
             COMMANDS[command].file_names,
         )
     failures: list[PegboardError] = []
-    _run_hydra(
-        args=args,
-        args_parser=parser,
-        task_function=_carrying_errors(COMMANDS[command].task, failures),
-        config_path=f"pkg://{CONFIG_MODULE}",
-        config_name=COMMANDS[command].config,
+    run_hydra(
+        args,
+        parser,
+        _carrying_errors(COMMANDS[command].task, failures),
+        f"pkg://{CONFIG_MODULE}",
+        COMMANDS[command].config,
     )
     if failures:
         raise failures[0]

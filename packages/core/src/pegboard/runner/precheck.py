@@ -19,10 +19,8 @@ from typing import Any, ClassVar
 from hydra.core.config_search_path import ConfigSearchPath
 from hydra.plugins.search_path_plugin import SearchPathPlugin
 
+from pegboard._hydra_compat import VERSION_BASE
 from pegboard.errors import ConfigError
-
-#: The Hydra behaviour level every pegboard command composes with.
-VERSION_BASE = "1.3"
 
 
 class CommandLineConfigDir(SearchPathPlugin):
@@ -190,4 +188,4 @@ def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
         check_node(_tolerant(cfg, path), path)
 
 
-__all__ = ["VERSION_BASE", "check_command_config"]
+__all__ = ["check_command_config", "check_resolvers"]
