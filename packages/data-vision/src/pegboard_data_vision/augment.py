@@ -159,7 +159,9 @@ class BatchAugment:
         # Advanced indices around a slice put their dimensions first: (B, H, W, C).
         return padded[index, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
 
-    def _factors(self, amount: float, batch: int, x: torch.Tensor, gen: torch.Generator):
+    def _factors(
+        self, amount: float, batch: int, x: torch.Tensor, gen: torch.Generator
+    ) -> torch.Tensor:
         draw = torch.rand(batch, 1, 1, 1, device=x.device, generator=gen)
         return 1.0 + (2.0 * draw - 1.0) * amount
 
@@ -213,3 +215,34 @@ class BatchAugment:
             x = lam * x + (1.0 - lam) * x[order]
         soft = y if y.is_floating_point() else F.one_hot(y, self.num_classes).to(x.dtype)
         return x, lam * soft + (1.0 - lam) * soft[order]
+
+
+def training_augment(
+    options: Mapping[str, Any] | None,
+    input_shape: Sequence[int],
+    num_classes: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    seed: int,
+) -> BatchAugment | None:
+    """A datamodule's augmentation of training batches, or ``None`` when every option is off.
+
+    Args:
+        options: The config's ``augment`` node (``None`` or empty: off).
+        input_shape: The datamodule's input shape; augmentation needs ``[c, h, w]``.
+        num_classes: Number of classes.
+        mean: The normalization mean, in ``[0, 1]`` units.
+        std: The normalization standard deviation.
+        seed: Seeds every draw (offset by the process rank, so each process draws its own).
+    """
+    if not options:
+        return None
+    if len(input_shape) != 3:
+        raise ConfigError(
+            f"data.augment needs image inputs [c, h, w], "
+            f"not {list(input_shape)}; set data.augment=null"
+        )
+    augmenter = BatchAugment.from_config(
+        options, num_classes=num_classes, mean=mean, std=std, seed=seed
+    )
+    return augmenter if augmenter.enabled else None

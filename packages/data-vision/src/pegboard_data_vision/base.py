@@ -1,80 +1,47 @@
-"""``ImageDataModule``: the shared machinery of every dataset in this pack.
+"""``ImageDataModule``: the small base of every dataset in this pack, and its hooks.
 
-A dataset subclass says which files it needs, where they are published, and how to decode
-them into uint8 tensors. This class does the rest once for all of them: the missing-files
-message, download, the disk cache of decoded tensors, the seeded splits, normalization,
-the in-memory loaders and the on-device batch augmentation.
+``setup`` runs the same steps for every dataset, each one a public hook that a subclass
+overrides to change that step alone:
+
+1. ``ensure_files``: find or fetch the files (``prepare_data`` may download); with
+   ``locate``, ``describe_file`` and ``source_files`` in ``datafiles.DatasetFiles``.
+2. ``load_splits``: load the dataset, decoded in memory (``decode``, through the disk
+   cache) or as the list of files to stream.
+3. ``plan_split``: plan which training samples become validation and test samples.
+4. ``compute_stats``: the normalization statistics, unless the config gives them.
+5. ``dataloader``: serve a split, from memory as tensor batches or streamed from disk.
+
+The helpers live in focused modules: ``datafiles`` (finding, fetching, unpacking files),
+``decoded`` (the loaded dataset and its cache), ``splits`` (the seeded split),
+``batches`` (normalization and the in-memory loader), ``augment`` (on-device augmentation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
 from pegboard.datamodule import DataModule
-from pegboard.errors import ConfigError, DataNotFound
-from pegboard_data_vision import cache
-from pegboard_data_vision.augment import BatchAugment
+from pegboard.errors import ConfigError
+from pegboard_data_vision import cache, splits
+from pegboard_data_vision.augment import BatchAugment, training_augment
 from pegboard_data_vision.batches import Normalize, NormalizedBatchLoader, channel_stats
-from pegboard_data_vision.download import Remote, extract, fetch
-from pegboard_data_vision.splits import split_indices
+from pegboard_data_vision.datafiles import DatasetFiles
+from pegboard_data_vision.decoded import Decoded, Pair, Split, decode_cached
 
-Pair = tuple[torch.Tensor, torch.Tensor]
-
-
-@dataclass
-class Decoded:
-    """A decoded dataset: stored pixels ``(n, c, h, w)`` and class indices per split.
-
-    Args:
-        train: The training images and labels.
-        test: The official test split, or ``None`` to cut one from ``train``.
-        class_names: Name of each class.
-        val: A separate validation split, or ``None`` to cut one from ``train``.
-    """
-
-    train: Pair
-    test: Pair | None
-    class_names: list[str]
-    val: Pair | None = None
-
-    def to_payload(self) -> dict[str, Any]:
-        """Plain containers for ``torch.save`` (and ``torch.load(weights_only=True)``)."""
-        return {
-            "train": list(self.train),
-            "test": list(self.test) if self.test else None,
-            "val": list(self.val) if self.val else None,
-            "class_names": self.class_names,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> Decoded:
-        """Inverse of ``to_payload``.
-
-        Args:
-            payload: What ``to_payload`` returned, as loaded from disk.
-        """
-
-        def pair(value: Any) -> Pair | None:
-            return (value[0], value[1]) if value else None
-
-        return cls(
-            pair(payload["train"]),
-            pair(payload["test"]),
-            list(payload["class_names"]),
-            pair(payload["val"]),
-        )
+# Decoded and Pair are imported from here by datasets written before ``decoded`` existed.
+__all__ = ["Decoded", "ImageDataModule", "Pair"]
 
 
-class ImageDataModule(DataModule):
+class ImageDataModule(DatasetFiles, DataModule):
     """Base of the pack's datasets: decoded once, served as normalized tensor batches.
 
-    Subclasses set the class attributes and implement ``decode``; datasets that stream
-    from disk override the loaders as well.
+    A dataset sets the class attributes (``name``, ``files``, ``remotes``, ``homepage``,
+    ``pixel_max``) and implements ``decode``; it overrides another hook (see the module
+    docstring) only to change that step, such as a folder of images that streams.
 
     Args:
         data_dir: Folder holding the dataset's files.
@@ -94,14 +61,6 @@ class ImageDataModule(DataModule):
         num_classes: The class count the config declares (checked against the data).
     """
 
-    #: The config option's name, used in messages and cache file names.
-    name: ClassVar[str] = ""
-    #: Files the dataset needs inside ``data_dir``.
-    files: ClassVar[tuple[str, ...]] = ()
-    #: Where the files are published, and with which checksums.
-    remotes: ClassVar[tuple[Remote, ...]] = ()
-    #: The dataset's home page, for the missing-files message.
-    homepage: ClassVar[str] = ""
     #: Stored value of a full-intensity pixel.
     pixel_max: ClassVar[float] = 255.0
 
@@ -136,6 +95,7 @@ class ImageDataModule(DataModule):
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
         self.val_fraction = val_fraction
+        # Datasets without an official test split set their own (a constructor argument).
         self.test_fraction = 0.0
         self.split_seed = split_seed
         self.seed = seed
@@ -147,6 +107,7 @@ class ImageDataModule(DataModule):
             )
         self.cache = cache
         self.declared = (input_shape, num_classes)
+        #: ``(items, labels)`` per split once ``setup`` ran; see ``decoded.Split``.
         self.splits: dict[str, Any] = {}
         self.normalize: Normalize | None = None
         self.augmenter: BatchAugment | None = None
@@ -160,193 +121,87 @@ class ImageDataModule(DataModule):
         """
         self.check_declared(*self.declared)
 
-    # -- description -----------------------------------------------------------------
-
     @property
     def class_names(self) -> list[str]:
         if self._class_names is None:
             raise RuntimeError(f"{type(self).__name__}.class_names is known after setup()")
         return list(self._class_names)
 
-    # -- files -------------------------------------------------------------------------
-
-    def folder(self) -> Path:
-        """The dataset folder; an error when the config gives none."""
-        if self.data_dir is None:
-            raise ConfigError(f"data={self.name} needs data.data_dir: the folder of its files")
-        return self.data_dir
-
-    def locate(self, name: str) -> Path | None:
-        """The file that stands for ``name`` in the folder, or ``None`` when there is none.
-
-        Args:
-            name: One of ``files``.
-        """
-        path = self.folder() / name
-        return path if path.is_file() else None
-
-    def missing_files(self) -> list[str]:
-        """Names from ``files`` that the folder lacks."""
-        return [name for name in self.files if self.locate(name) is None]
-
-    def describe_file(self, name: str) -> str:
-        """How the missing-files message lists one expected file.
-
-        Args:
-            name: One of ``files``.
-        """
-        return name
-
-    def _missing_message(self, missing: list[str]) -> str:
-        folder = self.folder().resolve()
-        lines = [f"data={self.name}: {len(missing)} of its files are not in {folder}:"]
-        lines += [f"  {self.describe_file(name)}" for name in missing]
-        if any(remote.extract for remote in self.remotes):
-            archives = ", ".join(r.filename for r in self.remotes if r.extract)
-            lines.append(
-                f"(they are unpacked from {archives}; putting the archive there is enough)"
-            )
-        sources = [remote.urls[0] + remote.filename for remote in self.remotes]
-        where = "\n  ".join(sources) if sources else self.homepage
-        lines.append(f"Get them from\n  {where}\n(see {self.homepage})")
-        lines.append(
-            f"and put them in {folder} (or point data.data_dir at their folder), or run with "
-            "data.download=true to download and verify them."
-        )
-        return "\n".join(lines)
-
-    def ensure_files(self, allow_download: bool = True) -> None:
-        """Make the dataset's files present, or raise one message that says how.
-
-        Archives put in the folder by hand are unpacked. With ``download`` on, missing
-        files are fetched and files already downloaded are checked against their published
-        checksums (a corrupt one is downloaded again).
-
-        Args:
-            allow_download: Whether this call may download (``prepare_data`` only, which
-                Lightning runs on one process per machine).
-        """
-        if not self.files:
-            return
-        folder = self.folder()
-        if allow_download and self.download:
-            missing = set(self.missing_files())
-            for remote in self.remotes:
-                needed = set(remote.provides or (remote.filename,)) & missing
-                # A downloaded data file (not an archive) is verified on every such run.
-                verify = not remote.extract and (folder / remote.filename).exists()
-                if needed or verify:
-                    path = fetch(remote, folder, self.mirror)
-                    if remote.extract and needed:
-                        extract(path, folder)
-        elif self.missing_files():
-            for remote in self.remotes:
-                if remote.extract and (folder / remote.filename).is_file():
-                    extract(folder / remote.filename, folder)
-        missing = self.missing_files()
-        if missing:
-            raise DataNotFound(self._missing_message(missing))
-
-    def source_files(self) -> list[Path]:
-        """The files ``decode`` reads: their sizes and times key the cache."""
-        return [path for name in self.files if (path := self.locate(name)) is not None]
+    # -- hook 2: load in memory or stream ------------------------------------------------
 
     def decode_options(self) -> dict[str, Any]:
         """Options that change what ``decode`` returns (part of the cache key)."""
         return {}
 
     def decode(self) -> Decoded:
-        """Read the dataset's files into tensors. Subclasses implement it."""
+        """Read the dataset's files into uint8 tensors. Subclasses implement it.
+
+        Returns:
+            Stored pixels ``(n, c, h, w)`` and class indices per split, and class names.
+        """
         raise NotImplementedError
 
-    def _decoded(self) -> Decoded:
+    def load_splits(self) -> Decoded:
+        """Load the dataset: decoded in memory, or the list of files to stream.
+
+        Contract: return the training split, the validation and test splits the dataset
+        has of its own (``None`` for those ``plan_split`` cuts from training) and the class
+        names. The default holds everything in memory: ``decode``, through the disk cache
+        when ``cache`` is on. A dataset too large for memory returns file paths instead and
+        overrides ``compute_stats`` and ``dataloader`` to read them.
+        """
         if not self.cache:
             return self.decode()
         digest = cache.fingerprint(self.name, self.source_files(), self.decode_options())
-        path = cache.cache_path(self.folder(), self.name, digest)
-        payload = cache.load(path)
-        if payload is not None:
-            return Decoded.from_payload(payload)
-        decoded = self.decode()
-        cache.save(path, decoded.to_payload())
-        return decoded
+        return decode_cached(cache.cache_path(self.folder(), self.name, digest), self.decode)
 
-    # -- Lightning hooks ---------------------------------------------------------------
+    # -- hook 3: plan the split ----------------------------------------------------------
 
-    def prepare_data(self) -> None:
-        """Download and extract what is missing (runs once per machine)."""
-        self.ensure_files(allow_download=True)
+    def plan_split(self, size: int, given: Collection[str]) -> dict[str, torch.Tensor]:
+        """Plan which training samples go to which split.
 
-    def _rank(self) -> tuple[int, int]:
-        trainer = self.trainer
-        return (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
-
-    def setup(self, stage: str | None = None) -> None:
-        """Decode (or load from the cache), split, and fix the normalization statistics.
+        Contract: return indices into the training split for ``"train"`` and for each of
+        ``"val"`` and ``"test"`` not in ``given``, the same for the same seed on every
+        machine and process. The default shuffles with ``split_seed`` and holds out
+        ``val_fraction`` (then ``test_fraction``) of the samples; training keeps the rest.
 
         Args:
-            stage: Lightning's stage; every stage needs the same tensors.
+            size: Number of samples in the training split that ``load_splits`` returned.
+            given: Held-out splits the dataset has of its own; they are not cut.
         """
-        if self.splits:
-            return
-        self.ensure_files(allow_download=False)
-        decoded = self._decoded()
-        self._class_names = list(decoded.class_names)
-        self.check_declared(*self.declared)
-        self.splits = self.split(decoded)
-        mean, std = self.stats or self.compute_stats(self.splits["train"])
-        self._use_stats(mean, std)
+        held_out = [name for name in ("val", "test") if name not in given]
+        fractions = tuple(self.val_fraction if n == "val" else self.test_fraction for n in held_out)
+        parts = splits.split_indices(size, fractions, self.split_seed)
+        return dict(zip(("train", *held_out), parts, strict=True))
 
-    def split(self, decoded: Decoded) -> dict[str, Any]:
-        """Cut the validation (and, without an official one, the test) split from train.
+    # -- hook 4: normalization statistics ------------------------------------------------
 
-        Args:
-            decoded: The decoded dataset.
-        """
-        images, labels = decoded.train
-        fractions = (() if decoded.val is not None else (self.val_fraction,)) + (
-            () if decoded.test is not None else (self.test_fraction,)
-        )
-        order, *held_out = split_indices(len(labels), fractions, self.split_seed)
-        parts = iter(held_out)
-        splits = {"train": (images[order], labels[order])}
-        for name, given in (("val", decoded.val), ("test", decoded.test)):
-            if given is not None:
-                splits[name] = given
-            else:
-                chosen = next(parts)
-                splits[name] = (images[chosen], labels[chosen])
-        return splits
-
-    def compute_stats(self, train: Any) -> tuple[list[float], list[float]]:
+    def compute_stats(self, train: Split) -> tuple[list[float], list[float]]:
         """Per-channel mean and std of the training split, in ``[0, 1]`` units.
 
+        Called by ``setup`` unless the config gives ``mean`` and ``std``.
+
         Args:
-            train: The training split as stored by ``split``.
+            train: The training split as planned: ``(items, labels)``.
         """
         return channel_stats(train[0], self.pixel_max)
 
-    def _use_stats(self, mean: Sequence[float], std: Sequence[float]) -> None:
-        self.normalize = Normalize(mean, std, self.pixel_max)
-        self.augmenter = None
-        if self.augment_options:
-            if len(self.input_shape) != 3:
-                raise ConfigError(
-                    f"data.augment needs image inputs [c, h, w], "
-                    f"not {list(self.input_shape)}; set data.augment=null"
-                )
-            rank, _ = self._rank()
-            augmenter = BatchAugment.from_config(
-                self.augment_options,
-                num_classes=self.num_classes,
-                mean=self.normalize.mean,
-                std=self.normalize.std,
-                seed=self.seed + rank,  # each process its own draws
-            )
-            self.augmenter = augmenter if augmenter.enabled else None
+    # -- hook 5: serve a split -----------------------------------------------------------
 
-    def _loader(self, split: str, shuffle: bool) -> Any:
+    def dataloader(self, split: str, shuffle: bool) -> Any:
+        """Serve one split as ``(inputs, targets)`` batches of normalized float inputs.
+
+        Contract: an iterable of batches that Lightning accepts; under DDP each process
+        must see its own share. The default serves the uint8 tensors from memory, one
+        gather and one multiply-add per batch, in the main process (no worker pool: for
+        data in memory, workers cost more than they save).
+
+        Args:
+            split: ``"train"``, ``"val"`` or ``"test"``.
+            shuffle: Draw a new order every epoch (training only).
+        """
         inputs, targets = self.splits[split]
+        assert self.normalize is not None, "setup() fixes the normalization"
         rank, world_size = self._rank()
         return NormalizedBatchLoader(
             inputs,
@@ -359,17 +214,41 @@ class ImageDataModule(DataModule):
             world_size=world_size,
         )
 
+    # -- Lightning hooks -----------------------------------------------------------------
+
+    def prepare_data(self) -> None:
+        """Download and extract what is missing (runs once per machine)."""
+        self.ensure_files(allow_download=True)
+
+    def setup(self, stage: str | None = None) -> None:
+        """Find the files, load, split, and fix the normalization statistics.
+
+        Args:
+            stage: Lightning's stage; every stage needs the same data, prepared once.
+        """
+        if self.splits:
+            return
+        self.ensure_files(allow_download=False)
+        loaded = self.load_splits()
+        self._class_names = list(loaded.class_names)
+        self.check_declared(*self.declared)
+        given = loaded.given()
+        plan = self.plan_split(len(loaded.train[1]), tuple(given))
+        self.splits = splits.assemble(loaded.train, given, plan)
+        mean, std = self.stats or self.compute_stats(self.splits["train"])
+        self._use_stats(mean, std)
+
     def train_dataloader(self) -> Any:
-        return self._loader("train", shuffle=True)
+        return self.dataloader("train", shuffle=True)
 
     def val_dataloader(self) -> Any:
-        return self._loader("val", shuffle=False)
+        return self.dataloader("val", shuffle=False)
 
     def test_dataloader(self) -> Any:
-        return self._loader("test", shuffle=False)
+        return self.dataloader("test", shuffle=False)
 
     def predict_dataloader(self) -> Any:
-        return self._loader("test", shuffle=False)
+        return self.dataloader("test", shuffle=False)
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Augment training batches once they are on the device.
@@ -386,13 +265,10 @@ class ImageDataModule(DataModule):
 
     def state_dict(self) -> dict[str, Any]:
         """Class names and normalization statistics, saved inside every checkpoint."""
-        if self.normalize is None or self._class_names is None:
+        names, normalize = self._class_names, self.normalize
+        if normalize is None or names is None:
             return {}
-        return {
-            "class_names": list(self._class_names),
-            "mean": self.normalize.mean,
-            "std": self.normalize.std,
-        }
+        return {"class_names": list(names), "mean": normalize.mean, "std": normalize.std}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Normalize as the checkpoint's model was trained (unless the config fixes stats).
@@ -402,3 +278,18 @@ class ImageDataModule(DataModule):
         """
         if state_dict.get("mean") and self.stats is None and self.splits:
             self._use_stats(state_dict["mean"], state_dict["std"])
+
+    def _rank(self) -> tuple[int, int]:
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
+
+    def _use_stats(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        self.normalize = Normalize(mean, std, self.pixel_max)
+        self.augmenter = training_augment(
+            self.augment_options,
+            self.input_shape,
+            self.num_classes,
+            self.normalize.mean,
+            self.normalize.std,
+            seed=self.seed + self._rank()[0],  # each process its own draws
+        )

@@ -8,6 +8,7 @@ streaming loader, so every pipeline yields the same float batches.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -77,7 +78,7 @@ class NormalizedBatchLoader(TensorBatchLoader):
     """
 
     def __init__(
-        self, inputs: torch.Tensor, targets: torch.Tensor, normalize: Normalize, **kwargs
+        self, inputs: torch.Tensor, targets: torch.Tensor, normalize: Normalize, **kwargs: Any
     ) -> None:
         super().__init__(inputs, targets, **kwargs)
         self.normalize = normalize

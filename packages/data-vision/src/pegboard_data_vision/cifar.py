@@ -11,7 +11,8 @@ import torch
 from pegboard.errors import ConfigError
 from pegboard.safe_pickle import load_data_pickle
 from pegboard.signature import extends
-from pegboard_data_vision.base import Decoded, ImageDataModule
+from pegboard_data_vision.base import ImageDataModule
+from pegboard_data_vision.decoded import Decoded
 from pegboard_data_vision.download import Remote
 
 _URLS = ("https://www.cs.toronto.edu/~kriz/",)

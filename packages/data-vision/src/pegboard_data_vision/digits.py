@@ -7,7 +7,8 @@ from typing import Any
 import torch
 
 from pegboard.signature import extends
-from pegboard_data_vision.base import Decoded, ImageDataModule
+from pegboard_data_vision.base import ImageDataModule
+from pegboard_data_vision.decoded import Decoded
 
 INPUT_SHAPE = (1, 8, 8)
 CLASS_NAMES = [str(digit) for digit in range(10)]

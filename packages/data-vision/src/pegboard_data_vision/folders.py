@@ -70,8 +70,8 @@ def load_image(path: Path, size: Sequence[int], channels: int) -> np.ndarray:
     """
     from PIL import Image
 
-    with Image.open(path) as image:
-        image = image.convert("L" if channels == 1 else "RGB")
+    with Image.open(path) as opened:
+        image = opened.convert("L" if channels == 1 else "RGB")
         height, width = size
         if image.size != (width, height):
             image = image.resize((width, height), Image.Resampling.BILINEAR)
@@ -207,3 +207,42 @@ class CollateNormalized:
         pixels = torch.stack([pixels for pixels, _ in items])
         labels = torch.tensor([label for _, label in items], dtype=torch.long)
         return self.normalize(pixels), labels
+
+
+def stream_loader(
+    entries: Entries,
+    size: Sequence[int],
+    channels: int,
+    normalize: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    batch_size: int,
+    shuffle: bool,
+    num_workers: int,
+    pin_memory: bool,
+    seed: int,
+) -> torch.utils.data.DataLoader:
+    """A ``DataLoader`` whose workers decode, collate and normalize the images of a split.
+
+    Args:
+        entries: Paths and labels of the split.
+        size: ``(height, width)``.
+        channels: 1 or 3.
+        normalize: Converts a uint8 batch to model inputs (in the workers).
+        batch_size: Images per batch.
+        shuffle: Draw a new order every epoch, seeded with ``seed``.
+        num_workers: Worker processes (0: decode in the main process).
+        pin_memory: Pin batches for faster copies to the GPU.
+        seed: Seeds the shuffling.
+    """
+    paths, labels = entries
+    return torch.utils.data.DataLoader(
+        FolderDataset(paths, labels, size, channels),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        # Workers outlive the epoch: no process start-up cost at every epoch.
+        persistent_workers=num_workers > 0,
+        collate_fn=CollateNormalized(normalize),
+        generator=torch.Generator().manual_seed(seed) if shuffle else None,
+    )

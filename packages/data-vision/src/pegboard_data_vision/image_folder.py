@@ -11,8 +11,8 @@ import torch
 from pegboard.errors import ConfigError
 from pegboard.signature import extends
 from pegboard_data_vision import folders
-from pegboard_data_vision.base import Decoded, ImageDataModule
-from pegboard_data_vision.splits import split_indices
+from pegboard_data_vision.base import ImageDataModule
+from pegboard_data_vision.decoded import Decoded, Split
 
 _MODES = ("auto", "memory", "stream")
 # Images decoded to estimate normalization statistics when streaming.
@@ -73,12 +73,14 @@ class ImageFolderDataModule(ImageDataModule):
             raise ConfigError(f"data.mode={mode!r}: use one of {', '.join(_MODES)}")
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.channels = channels
-        self.extra_dirs = {"val": val_dir, "test": test_dir}
+        self.extra_dirs: dict[str, str | None] = {"val": val_dir, "test": test_dir}
         self.mode = mode
         self.memory_limit_mb = memory_limit_mb
         self.num_workers = num_workers
         self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
+        #: Whether ``setup`` chose to stream (``mode``, ``memory_limit_mb``).
         self.streaming = False
+        self._folder_classes: list[str] | None = None
         super().__init__(**kwargs)
         self.test_fraction = test_fraction
 
@@ -92,9 +94,10 @@ class ImageFolderDataModule(ImageDataModule):
 
     @property
     def class_names(self) -> list[str]:
-        if self._class_names is None:
-            self._class_names = folders.list_classes(self.ensure_folder())
-        return list(self._class_names)
+        # Listed once: the names index the labels, so they must not change within a run.
+        if self._folder_classes is None:
+            self._folder_classes = folders.list_classes(self.ensure_folder())
+        return list(self._folder_classes)
 
     def check_early(self) -> None:
         # The classes are the sub-folders: count them now when the folder is already there.
@@ -115,6 +118,11 @@ class ImageFolderDataModule(ImageDataModule):
         return root
 
     def ensure_files(self, allow_download: bool = True) -> None:
+        """Check the folders: your own images, so there is never anything to download.
+
+        Args:
+            allow_download: Unused: nothing is published for a folder of your images.
+        """
         self.ensure_folder()
         for split, folder in self.extra_dirs.items():
             if folder is not None and not Path(folder).is_dir():
@@ -138,19 +146,19 @@ class ImageFolderDataModule(ImageDataModule):
         entries = self._entries()
         decoded = {
             split: folders.decode_entries(
-                found,
-                self.image_size,
-                self.channels,
-                Path(self.extra_dirs.get(split) or self.folder()),
+                found, self.image_size, self.channels, self._split_folder(split)
             )
             for split, found in entries.items()
         }
         return Decoded(decoded["train"], decoded.get("test"), self.class_names, decoded.get("val"))
 
-    def setup(self, stage: str | None = None) -> None:
-        if self.splits:
-            return
-        self.ensure_files()
+    def load_splits(self) -> Decoded:
+        """Decode the images into memory when they fit (or ``mode`` says so), else index them.
+
+        Streamed files are only checked here (Pillow's ``verify``, no decoding); the
+        loader's workers decode them. See ``ImageDataModule.load_splits``.
+        """
+        # The classes are the sub-folders: refuse a wrong count before decoding any image.
         self.check_declared(*self.declared)
         entries = self._entries()
         total = sum(len(paths) for paths, _ in entries.values())
@@ -159,56 +167,52 @@ class ImageFolderDataModule(ImageDataModule):
             self.mode == "auto" and decoded_mb > self.memory_limit_mb
         )
         if not self.streaming:
-            super().setup(stage)
-            return
+            return super().load_splits()
         readable = {
-            split: folders.readable_entries(
-                found, Path(self.extra_dirs.get(split) or self.folder())
-            )
+            split: folders.readable_entries(found, self._split_folder(split))
             for split, found in entries.items()
         }
-        self.splits = self._split_entries(readable)
-        mean, std = self.stats or self._sample_stats(self.splits["train"])
-        self._use_stats(mean, std)
-
-    def _split_entries(self, entries: dict[str, folders.Entries]) -> dict[str, folders.Entries]:
-        paths, labels = entries["train"]
-        fractions = tuple(
-            self.val_fraction if split == "val" else self.test_fraction
-            for split in ("val", "test")
-            if split not in entries
+        return Decoded(
+            readable["train"], readable.get("test"), self.class_names, readable.get("val")
         )
-        order, *held_out = split_indices(len(paths), fractions, self.split_seed)
-        parts = iter(held_out)
-        result = {}
-        for split in ("train", "val", "test"):
-            if split in entries and split != "train":
-                result[split] = entries[split]
-                continue
-            chosen = order if split == "train" else next(parts)
-            result[split] = ([paths[i] for i in chosen], [labels[i] for i in chosen])
-        return result
 
-    def _sample_stats(self, train: folders.Entries) -> tuple[list[float], list[float]]:
+    def compute_stats(self, train: Split) -> tuple[list[float], list[float]]:
+        """Statistics of the training images; estimated on a seeded sample when streaming.
+
+        Args:
+            train: The training split: pixels in memory, paths when streaming.
+        """
+        if not self.streaming:
+            return super().compute_stats(train)
+        # Decoding every streamed image would cost a whole epoch before the first step.
         paths, labels = train
         generator = torch.Generator().manual_seed(self.split_seed)
         chosen = torch.randperm(len(paths), generator=generator)[:_STATS_SAMPLE].tolist()
         sample = ([paths[i] for i in chosen], [labels[i] for i in chosen])
         pixels, _ = folders.decode_entries(sample, self.image_size, self.channels, self.folder())
-        return self.compute_stats((pixels, None))
+        return super().compute_stats((pixels, None))
 
-    def _loader(self, split: str, shuffle: bool) -> Any:
+    def dataloader(self, split: str, shuffle: bool) -> Any:
+        """Tensor batches from memory, or a ``DataLoader`` whose workers decode the files.
+
+        Args:
+            split: ``"train"``, ``"val"`` or ``"test"``.
+            shuffle: Draw a new order every epoch (training only).
+        """
         if not self.streaming:
-            return super()._loader(split, shuffle)
-        paths, labels = self.splits[split]
-        return torch.utils.data.DataLoader(
-            folders.FolderDataset(paths, labels, self.image_size, self.channels),
+            return super().dataloader(split, shuffle)
+        assert self.normalize is not None, "setup() fixes the normalization"
+        return folders.stream_loader(
+            self.splits[split],
+            self.image_size,
+            self.channels,
+            self.normalize,
             batch_size=self.batch_size if split == "train" else self.eval_batch_size,
             shuffle=shuffle,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
-            # Workers outlive the epoch: no process start-up cost at every epoch.
-            persistent_workers=self.num_workers > 0,
-            collate_fn=folders.CollateNormalized(self.normalize),
-            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+            seed=self.seed,
         )
+
+    def _split_folder(self, split: str) -> Path:
+        return Path(self.extra_dirs.get(split) or self.folder())

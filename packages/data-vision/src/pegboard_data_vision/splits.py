@@ -1,8 +1,15 @@
-"""Seeded train/val/test splits of in-memory datasets."""
+"""Seeded train/val/test splits, for tensors in memory and for lists of files alike."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
+
+from pegboard_data_vision.decoded import Split
+
+#: Every datamodule serves these splits, in this order.
+SPLITS = ("train", "val", "test")
 
 
 def split_indices(total: int, fractions: tuple[float, ...], seed: int) -> list[torch.Tensor]:
@@ -21,3 +28,39 @@ def split_indices(total: int, fractions: tuple[float, ...], seed: int) -> list[t
     sizes = [round(total * f) for f in fractions]
     first = total - sum(sizes)
     return list(torch.split(order, [first, *sizes]))
+
+
+def take(split: Split, indices: torch.Tensor) -> Split:
+    """The samples of ``split`` at ``indices``, in that order.
+
+    Args:
+        split: ``(items, labels)``: tensors (one gather each) or lists (file paths, labels).
+        indices: Positions in the split.
+    """
+    items, labels = split
+    if isinstance(items, torch.Tensor):
+        return items[indices], labels[indices]
+    chosen = indices.tolist()
+    return [items[i] for i in chosen], [labels[i] for i in chosen]
+
+
+def assemble(
+    train: Split, given: Mapping[str, Split], plan: Mapping[str, torch.Tensor]
+) -> dict[str, Split]:
+    """Every split: those ``given`` as they are, the others cut from ``train`` by ``plan``.
+
+    Args:
+        train: The training source that the plan indexes.
+        given: Held-out splits the dataset supplies itself.
+        plan: Indices into ``train`` per split, from ``ImageDataModule.plan_split``.
+
+    Raises:
+        ValueError: The plan leaves a split without data or cuts one that is given.
+    """
+    lacking = [name for name in SPLITS if (name in plan) == (name in given)]
+    if lacking:
+        raise ValueError(
+            f"the split plan must cut exactly the splits not given ({', '.join(lacking)}): "
+            f"it cuts {sorted(plan)}, the dataset gives {sorted(given)}"
+        )
+    return {name: given[name] if name in given else take(train, plan[name]) for name in SPLITS}

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from pegboard.errors import ConfigError
-from pegboard_data_vision.base import Decoded, ImageDataModule
+from pegboard_data_vision.base import ImageDataModule
+from pegboard_data_vision.decoded import Decoded
 from pegboard_data_vision.download import Remote
 
 _URLS = ("http://ufldl.stanford.edu/housenumbers/",)

@@ -8,7 +8,8 @@ import torch
 
 from pegboard.errors import ConfigError
 from pegboard.signature import extends
-from pegboard_data_vision.base import Decoded, ImageDataModule
+from pegboard_data_vision.base import ImageDataModule
+from pegboard_data_vision.decoded import Decoded
 
 
 @extends
