@@ -36,15 +36,8 @@ def build(option: str, tmp_path: Path, *overrides: str):
     return instantiate(node, _convert_="all"), node
 
 
-@pytest.mark.parametrize("option", ["mnist", "fashion_mnist", "kmnist"])
-def test_idx_datasets(option: str, tmp_path: Path) -> None:
-    files.write_mnist(tmp_path / option, gz=option != "kmnist")  # gzipped and unpacked
-    kit.check_datamodule(PLUGIN, option, tmp_path, [f"data.data_dir={tmp_path / option}"])
-
-
-def test_cifar10(tmp_path: Path) -> None:
-    files.write_cifar10(tmp_path / "c")
-    kit.check_datamodule(PLUGIN, "cifar10", tmp_path, [f"data.data_dir={tmp_path / 'c'}"])
+# Every dataset's own file format, read through its config, is checked by the conformance
+# suite (test_conformance.py); here, what it does not cover.
 
 
 @pytest.mark.parametrize(("labels", "classes"), [("fine", 100), ("coarse", 20)])
@@ -61,30 +54,11 @@ def test_cifar100(labels: str, classes: int, tmp_path: Path) -> None:
     assert datamodule.class_names[:2] == [f"{labels}0", f"{labels}1"]  # from the meta file
 
 
-def test_svhn(tmp_path: Path) -> None:
-    files.write_svhn(tmp_path / "s")
-    kit.check_datamodule(PLUGIN, "svhn", tmp_path, [f"data.data_dir={tmp_path / 's'}"])
-
-
-def test_image_folder(tmp_path: Path) -> None:
-    files.write_image_folder(tmp_path / "images")
-    kit.check_datamodule(
-        PLUGIN,
-        "image_folder",
-        tmp_path,
-        [f"data.data_dir={tmp_path / 'images'}", "data.num_classes=3"],
-    )
-
-
-@pytest.mark.parametrize("overrides", [[], ["data.input_shape=[1,16,16]", "data.num_classes=4"]])
-def test_synthetic(overrides: list[str], tmp_path: Path) -> None:
+def test_synthetic_in_another_shape(tmp_path: Path) -> None:
+    overrides = ["data.input_shape=[1,16,16]", "data.num_classes=4"]
     kit.check_datamodule(
         PLUGIN, "synthetic", tmp_path, ["data.train_size=64", "data.test_size=16", *overrides]
     )
-
-
-def test_digits(tmp_path: Path) -> None:
-    kit.check_datamodule(PLUGIN, "digits", tmp_path)
 
 
 def test_readers_decode_the_formats_exactly(tmp_path: Path) -> None:

@@ -15,6 +15,15 @@ ADAPTERS = {"timm": "timm", "torchvision": "torchvision"}
 #: Every config the pack ships, and those built from pure PyTorch (no optional extra).
 OPTIONS = kit.config_options(PLUGIN, "model")
 NATIVE = [option for option in OPTIONS if option not in ADAPTERS]
+#: Narrower versions of the large configs: export covers the architecture, not its width.
+SLIM = {
+    "resnet18": ["model.width=8"],
+    "resnet34": ["model.width=8"],
+    "resnet50": ["model.width=8"],
+    "wide_resnet": ["model.widen_factor=1"],
+    "mobilenet_v2": ["model.width_mult=0.25", "model.last_channels=64"],
+    "vit_tiny": ["model.dim=48", "model.depth=2"],
+}
 
 
 def skip_if_extra_missing(option: str) -> None:

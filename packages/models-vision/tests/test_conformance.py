@@ -1,17 +1,26 @@
-"""The core conformance kit over every model config the pack ships."""
+"""The core conformance kit over every model config the pack ships, as third parties run it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import OPTIONS, PLUGIN, skip_if_extra_missing
+from conftest import PLUGIN, SLIM
 
 from pegboard import testing as kit
+from pegboard.testing.suite import PackTestSuite
 
 
-def test_manifest() -> None:
-    kit.check_manifest(PLUGIN)
+class TestModelsVisionPack(PackTestSuite):
+    """Manifest, compose, and per option: train, predict, reload, export (kit shapes 1x8x8).
+
+    The adapters (timm, torchvision) are skipped with the extra to install where their
+    library does not import. Large configs run as their slim variants: the checks cover
+    the architecture, not its width (test_training trains every config at full size).
+    """
+
+    plugin = PLUGIN
+    option_overrides = SLIM
 
 
 def test_manifest_names_every_class() -> None:
@@ -20,17 +29,6 @@ def test_manifest_names_every_class() -> None:
     manifest = kit.load_plugin(PLUGIN)
     advertised = {target.rpartition(":")[2] for target in manifest.models.values()}
     assert advertised == set(pegboard_models_vision.__all__)
-
-
-def test_configs_compose(tmp_path: Path) -> None:
-    kit.check_configs_compose(PLUGIN, tmp_path)
-
-
-@pytest.mark.parametrize("option", OPTIONS)
-def test_model_on_digits_shape(option: str, tmp_path: Path) -> None:
-    """Each config trains a step, predicts and reloads on 8x8 one-channel images."""
-    skip_if_extra_missing(option)
-    kit.check_model(PLUGIN, option, tmp_path)
 
 
 @pytest.mark.parametrize("option", ["lenet", "resnet20", "vit", "convnext", "mobilenet_v2"])

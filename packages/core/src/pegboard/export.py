@@ -1,11 +1,12 @@
-"""Export a model to TorchScript or ONNX, and prove the file reloads and answers the same.
+"""Export a model to TorchScript, ONNX or safetensors, and prove the file answers the same.
 
 These helpers take any ``torch.nn.Module`` (a ``pegboard.Model``, exported through its
-``inference_network()``, or a bare network) and an example batch. Each writes the
-artifact, loads it back with the runtime that will serve it (``torch.jit.load``,
-``onnxruntime``) and compares its outputs with the model's on the example, so a broken
-export fails here and not in production. They know nothing of configs or the command
-line: ``pegboard export`` and scripts build on them.
+``inference_network()``, any other LightningModule, or a bare network) and an example
+batch. Each writes the artifact, loads it back with the runtime that will serve it
+(``torch.jit.load``, ``onnxruntime``, a fresh model) and compares its outputs with the
+model's on the example and on a batch of another size, so a broken export fails here and
+not in production. They know nothing of configs or the command line: ``pegboard export``,
+the conformance kit and scripts build on them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -32,10 +34,9 @@ class ExportError(RuntimeError):
 def exportable(model: nn.Module) -> nn.Module:
     """The module to export for ``model``: its ``inference_network()`` when it has one.
 
-    A LightningModule cannot be traced by TorchScript outside a Trainer (tracing reads
-    every attribute, and ``trainer`` raises), and its training machinery does not
-    belong in a deployed file; pegboard's tasks therefore name the plain network that
-    answers in eval mode. Any other module is exported as it is.
+    A LightningModule's training machinery does not belong in a deployed file, so
+    pegboard's tasks name the plain network that answers in eval mode. Any other module
+    (a LightningModule without the method included) is exported as it is.
 
     Args:
         model: A ``pegboard.Model`` or any ``nn.Module``.
@@ -54,6 +55,15 @@ def _eval_mode(model: nn.Module) -> Iterator[nn.Module]:
         yield model
     finally:
         model.train(was_training)
+
+
+def other_batch(example: torch.Tensor) -> torch.Tensor:
+    """A batch one larger than ``example``: a file that fixed the batch size fails on it.
+
+    Args:
+        example: The example batch.
+    """
+    return torch.cat([example, example[:1]])
 
 
 def _compare(
@@ -102,18 +112,15 @@ def export_torchscript(
     model = exportable(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    larger = other_batch(example)
     with _eval_mode(model), torch.no_grad():
-        expected = model(example)
+        expected, expected_larger = model(example), model(larger)
         try:
             with warnings.catch_warnings():
                 # Tracing warns about every Python-level branch; the output check below
                 # is what tells whether the trace is faithful.
                 warnings.simplefilter("ignore", torch.jit.TracerWarning)
-                scripted = (
-                    torch.jit.trace(model, example)
-                    if method == "trace"
-                    else torch.jit.script(model)
-                )
+                scripted = _to_torchscript(model, example, method)
             torch.jit.save(scripted, str(path))
         except Exception as error:
             raise ExportError(
@@ -121,7 +128,21 @@ def export_torchscript(
             ) from error
         reloaded = torch.jit.load(str(path), map_location=example.device)
         _compare("the TorchScript module", expected, reloaded(example), rtol, atol)
+        _compare("the TorchScript module", expected_larger, reloaded(larger), rtol, atol)
     return path
+
+
+def _to_torchscript(model: nn.Module, example: torch.Tensor, method: str) -> Any:
+    import pytorch_lightning as pl
+
+    if isinstance(model, pl.LightningModule):
+        # torch.jit.trace of a LightningModule outside a Trainer fails on its `trainer`
+        # property; Lightning's public to_torchscript traces or scripts it correctly.
+        # It is deprecated with TorchScript itself, which pegboard still offers.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return model.to_torchscript(method=method, example_inputs=example)
+    return torch.jit.trace(model, example) if method == "trace" else torch.jit.script(model)
 
 
 def _onnx_runtime() -> object:
@@ -199,4 +220,67 @@ def export_onnx(
     )
     (actual,) = session.run(None, {"input": example.detach().cpu().numpy()})
     _compare("the ONNX model", expected.cpu(), torch.from_numpy(actual), rtol, atol)
+    if dynamic_batch:
+        larger = other_batch(example)
+        with _eval_mode(model), torch.no_grad():
+            expected_larger = model(larger)
+        (actual,) = session.run(None, {"input": larger.detach().cpu().numpy()})
+        _compare("the ONNX model", expected_larger.cpu(), torch.from_numpy(actual), rtol, atol)
     return path
+
+
+def export_safetensors(
+    model: nn.Module,
+    example: torch.Tensor,
+    path: str | Path,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> Path:
+    """Save a LightningModule's weights as safetensors; check a fresh model loads them.
+
+    The file holds the weights only. The fresh model is built from the saved
+    hyperparameters (``type(model)(**model.hparams)``), as a server would build it, so a
+    model whose constructor needs more than its hyperparameters fails here.
+
+    Args:
+        model: A LightningModule whose constructor takes its ``hparams``.
+        example: An example input batch.
+        path: Where to write the ``.safetensors`` file.
+        rtol: Relative tolerance of the output check.
+        atol: Absolute tolerance of the output check.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ModuleNotFoundError: safetensors is not installed.
+        ExportError: The model cannot be rebuilt from its hyperparameters, or the
+            rebuilt one answers differently.
+    """
+    try:
+        from safetensors.torch import load_file, save_file
+    except ImportError as error:
+        raise ModuleNotFoundError(f"safetensors export needs safetensors ({error})") from error
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cls = type(model)
+    # Clones: tensors sharing storage (tied weights) cannot be saved as they are.
+    state = {name: t.detach().clone().contiguous() for name, t in model.state_dict().items()}
+    save_file(state, str(path), metadata={"format": "pt", "model_class": _class_path(model)})
+    try:
+        fresh = cls(**dict(getattr(model, "hparams", {})))
+        fresh.load_state_dict(load_file(str(path)))
+    except Exception as error:
+        raise ExportError(
+            f"{cls.__name__} cannot be rebuilt from its saved hyperparameters and the "
+            f"weights in {path.name} ({type(error).__name__}: {error}); save every "
+            "constructor argument with save_hyperparameters()"
+        ) from error
+    with _eval_mode(model), torch.no_grad():
+        fresh.eval()
+        _compare("the model rebuilt from the file", model(example), fresh(example), rtol, atol)
+    return path
+
+
+def _class_path(model: nn.Module) -> str:
+    return f"{type(model).__module__}.{type(model).__qualname__}"

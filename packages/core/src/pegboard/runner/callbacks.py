@@ -9,9 +9,20 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from pegboard.runner.monitors import MonitorGuard
 from pegboard.runner.run_search import LAST_NAME
 
 log = logging.getLogger(__name__)
+
+# MonitorGuard lives with the monitor checks; it is imported from here as well.
+__all__ = [
+    "AfterEachEpoch",
+    "ConfusionCounts",
+    "LogHyperparameters",
+    "MetricHistory",
+    "MonitorGuard",
+    "SigtermCheckpoint",
+]
 
 #: Epoch-level metrics kept for the learning-curve plot.
 CURVE_METRICS = ("train/loss", "val/loss", "train/acc", "val/acc")
@@ -170,36 +181,6 @@ class ConfusionCounts(pl.Callback):
                 self.counts.to(pl_module.device).float(), reduce_op="sum"
             )
             self.counts = summed.round().long().cpu()
-
-
-class MonitorGuard(pl.Callback):
-    """Refuse, before the first epoch, a callback that monitors a metric no run can log.
-
-    A checkpoint or early-stopping callback that monitors ``val/...`` while there is no
-    validation data (``data.val_fraction=0``, ``trainer.limit_val_batches=0``) would
-    otherwise fail after a whole epoch of training.
-
-    Args:
-        names: Config keys of the run's callbacks, by object id, for the message.
-    """
-
-    def __init__(self, names: dict[int, str] | None = None) -> None:
-        self.names = names or {}
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        from pegboard.errors import ConfigError
-
-        if sum(trainer.num_val_batches or [0]) > 0:
-            return
-        for callback in getattr(trainer, "callbacks", []):
-            monitor = getattr(callback, "monitor", None)
-            if isinstance(monitor, str) and monitor.startswith("val"):
-                name = self.names.get(id(callback), type(callback).__name__)
-                raise ConfigError(
-                    f"{name} monitors {monitor!r}, but this run has no validation data "
-                    "(data.val_fraction=0 or trainer.limit_val_batches=0): give the data a "
-                    f"validation split, or leave the callback out (~{name})"
-                )
 
 
 class LogHyperparameters(pl.Callback):

@@ -83,7 +83,10 @@ def warn_pack_differences(record: Record, installed: Mapping[str, str], path: Pa
 
 
 def model_class(record: Record, path: Path, requested: str | None = None) -> Any:
-    """The ``pegboard.Model`` subclass that the checkpoint's model config names.
+    """The LightningModule subclass that the checkpoint's model config names.
+
+    Any ``pytorch_lightning.LightningModule`` subclass that the allow-list admits
+    (docs/model-contract.md); ``pegboard.Model`` is one of them.
 
     Args:
         record: The checkpoint's record.
@@ -92,10 +95,10 @@ def model_class(record: Record, path: Path, requested: str | None = None) -> Any
             name the same class.
 
     Raises:
-        ConfigError: The class cannot be imported, is not a ``pegboard.Model``, or is
-            not the requested one.
+        ConfigError: The class cannot be imported, is not a LightningModule, or is not
+            the requested one.
     """
-    from pegboard.model import Model
+    from pegboard.runner.contract import class_problem, lightning_package_problem
     from pegboard.targets import check_target
 
     target = str((record.config.get("model") or {}).get("_target_", ""))
@@ -110,8 +113,12 @@ def model_class(record: Record, path: Path, requested: str | None = None) -> Any
             f"ckpt_path={path}: its model class {target!r} cannot be imported ({error}); "
             "install the pack that provides it"
         ) from error
-    if not (isinstance(cls, type) and issubclass(cls, Model)):
-        raise ConfigError(f"ckpt_path={path}: {target} is not a pegboard.Model subclass")
+    if class_problem(cls) is not None:
+        raise ConfigError(
+            lightning_package_problem(cls, f"ckpt_path={path}: its model config")
+            or f"ckpt_path={path}: {target} is not a pegboard.Model subclass, nor any other "
+            "pytorch_lightning.LightningModule"
+        )
     if requested and requested != target:
         raise ConfigError(
             f"ckpt_path={path} holds a {target} model, but model= asks for {requested}; "

@@ -1,11 +1,12 @@
-"""``pegboard predict``: class, class name and probabilities for every input, in a file."""
+"""``pegboard predict``: one row per input (class, class name and probabilities, or a value)."""
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,11 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 
-from pegboard.errors import ConfigError
 from pegboard.runner.build import build, check_nodes, echo, write_run_files
 from pegboard.runner.checkpoint import data_state, normalization
 from pegboard.runner.fit_check import check_fits
+from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
+from pegboard.runner.predictions import class_names_from, prediction_rows, run_predict
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import Restored, build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
@@ -24,6 +26,9 @@ from pegboard.runtime import pack_versions
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "json")
+#: The hook through which packs add formats (a pack's format ``NAME`` writes
+#: ``predictions.NAME`` from the same rows).
+PREDICT_HOOK = "pegboard_predict_formats"
 
 
 def predict(cfg: DictConfig) -> Path:
@@ -38,30 +43,25 @@ def predict(cfg: DictConfig) -> Path:
         The predictions file in the run directory.
     """
     fmt = str(cfg.get("output_format", "csv"))
-    if fmt not in FORMATS:
-        raise ConfigError(f"output_format={fmt!r} is not one of: {', '.join(FORMATS)}")
-    return run_stage(cfg, "predict", _predict)
+    offered = offered_formats(PREDICT_HOOK, FORMATS)
+    check_format("output_format", fmt, FORMATS, offered, PREDICT_HOOK)
+    return run_stage(cfg, "predict", functools.partial(_predict, offered=offered))
 
 
-def _class_names(restored: Restored, datamodule: Any, count: int) -> list[str]:
-    for source in (
-        lambda: datamodule.class_names,
-        lambda: data_state(restored.checkpoint)["class_names"],
-    ):
-        try:
-            names = [str(name) for name in source()]
-        except (AttributeError, KeyError, RuntimeError, NotImplementedError, TypeError):
-            continue
-        if len(names) == count:
-            return names
-    return [str(index) for index in range(count)]
+def _class_names(restored: Restored, datamodule: Any) -> Callable[[int], list[str]]:
+    return class_names_from(
+        [
+            lambda: datamodule.class_names,
+            lambda: data_state(restored.checkpoint)["class_names"],
+        ]
+    )
 
 
-def _predict(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
+def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, dict[str, Any]]:
     restored = open_checkpoint(cfg, "predict")
     write_run_files(run_dir, restored.config, pack_versions())
     pl.seed_everything(int(restored.config.get("seed") or 0), workers=True, verbose=False)
-    trainer = build_trainer(restored)
+    trainer = build_trainer(restored, "predict")
     paths: list[str] | None = None
     datamodule: Any = None
     if cfg.get("input"):
@@ -76,62 +76,48 @@ def _predict(cfg: DictConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
         )
         paths = [str(path) for path in files]
         with lightning_stage():
-            batches = trainer.predict(restored.model, dataloaders=loader)
+            batches = run_predict(trainer, restored.model, dataloaders=loader)
     else:
         check_nodes([("data", restored.config["data"])])
         datamodule = build(restored.config["data"], "data")
         check_fits(restored.model, restored.config["data"], datamodule)
         # ckpt_path restores the datamodule's normalization statistics as well.
         with lightning_stage():
-            batches = trainer.predict(
+            batches = run_predict(
+                trainer,
                 restored.model,
                 datamodule=datamodule,
                 ckpt_path=str(restored.path),
                 weights_only=True,
             )
-    outputs = [batch for batch in batches or [] if isinstance(batch, dict)]
-    if not outputs:
-        raise ConfigError(f"{type(restored.model).__name__}.predict_step returned no predictions")
-    probabilities = torch.cat([batch["probabilities"] for batch in outputs]).float().cpu()
-    predictions = torch.cat([batch["prediction"] for batch in outputs]).cpu()
-    names = _class_names(restored, datamodule, probabilities.shape[1])
-    path = run_dir / f"predictions.{cfg.get('output_format', 'csv')}"
-    write_predictions(path, predictions.tolist(), probabilities.tolist(), names, paths)
-    echo(f"Predictions: {path} ({len(predictions)} rows)")
-    return path, {"predictions": float(len(predictions))}
+    name = type(restored.model).__name__
+    rows = prediction_rows(batches, _class_names(restored, datamodule), paths, name)
+    fmt = str(cfg.get("output_format", "csv"))
+    path = run_dir / f"predictions.{fmt}"
+    if fmt in offered:
+        path = write_with_pack("output_format", fmt, offered, rows, path)
+    else:
+        write_predictions(rows, path)
+    echo(f"Predictions: {path} ({len(rows)} rows)")
+    return path, {"predictions": float(len(rows))}
 
 
-def write_predictions(
-    path: Path,
-    predictions: Sequence[int],
-    probabilities: Sequence[Sequence[float]],
-    class_names: Sequence[str],
-    inputs: Sequence[str] | None = None,
-) -> Path:
-    """Write one row per input: index, (input file), prediction, class name, probabilities.
+def write_predictions(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Write prediction rows (``pegboard.runner.predictions.prediction_rows``) to a file.
+
+    A ``.json`` file holds ``{"class_names": [...], "predictions": rows}``; any other
+    suffix is written as CSV, one column per key of the first row.
 
     Args:
-        path: ``.csv`` or ``.json`` file.
-        predictions: Predicted class per input.
-        probabilities: Class probabilities per input.
-        class_names: Name of each class.
-        inputs: The input file of each row, when predicting on files.
+        rows: One dict per input, every one with the same keys.
+        path: The file to write.
+
+    Returns:
+        The path written.
     """
-    rows = []
-    for index, (predicted, probs) in enumerate(zip(predictions, probabilities, strict=True)):
-        row: dict[str, Any] = {"index": index}
-        if inputs is not None:
-            row["input"] = inputs[index]
-        row["prediction"] = int(predicted)
-        row["class_name"] = class_names[int(predicted)]
-        row.update(
-            {f"prob_{name}": round(float(p), 6) for name, p in zip(class_names, probs, strict=True)}
-        )
-        rows.append(row)
     if path.suffix == ".json":
-        path.write_text(
-            json.dumps({"class_names": list(class_names), "predictions": rows}, indent=1)
-        )
+        names = [key.removeprefix("prob_") for key in rows[0] if key.startswith("prob_")]
+        path.write_text(json.dumps({"class_names": names, "predictions": list(rows)}, indent=1))
     else:
         with path.open("w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=list(rows[0]))

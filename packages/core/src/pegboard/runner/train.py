@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 
 from pegboard.config_guard import check_config
 from pegboard.errors import ConfigError
+from pegboard.hooks import pack_hooks
 from pegboard.runner.build import (
     build,
     check_nodes,
@@ -31,9 +32,11 @@ from pegboard.runner.callbacks import (
     SigtermCheckpoint,
 )
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO
+from pegboard.runner.contract import check_model, split_kit
 from pegboard.runner.fit_check import check_fits
 from pegboard.runner.lifecycle import run_with_status
 from pegboard.runner.metadata import RunMetadata
+from pegboard.runner.monitors import check_final_metric, swept_metric
 from pegboard.runner.quiet import plain_progress
 from pegboard.runner.resume import continuation, resume_hint
 from pegboard.runner.rundir import is_launching_process
@@ -103,6 +106,8 @@ def _build_trainer(
 
 def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     resolved = resolve(cfg)
+    # The kit's declaration is for tests only: never built, validated or recorded.
+    resolved["model"] = split_kit(resolved["model"])[0]
     # Every _target_ of the job, wherever it sits, against the allow-list, before any import.
     check_config(resolved)
     ckpt_path, resolved = continuation(cfg, resolved, run_dir)
@@ -129,6 +134,9 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     pl.seed_everything(resolved.get("seed"), workers=True, verbose=False)
     datamodule = build(resolved["data"], "data")
     model = build(resolved["model"], "model")
+    # Before anything trains: a class Lightning would refuse, hyperparameters that no
+    # checkpoint could reload (found today only when the best checkpoint is tested).
+    check_model(model)
     history, confusion = MetricHistory(), ConfusionCounts()
     built = {name: build(node, f"callbacks.{name}") for name, node in callback_nodes.items()}
     callbacks = list(built.values())
@@ -143,13 +151,19 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         "packs": dict(packs),
         "resumed_from": ckpt_path,
     }
-    callbacks += [
+    optimized = swept_metric(cfg)
+    callbacks = [
+        # First: its check after a validation run must come before any other callback's.
+        MonitorGuard(
+            {id(callback): f"callbacks.{name}" for name, callback in built.items()}, optimized
+        ),
+        *callbacks,
         LogHyperparameters(hyperparameters),
         RunMetadata(resolved, packs),
         SigtermCheckpoint(run_dir / "checkpoints"),
         history,
         confusion,
-        MonitorGuard({id(callback): f"callbacks.{name}" for name, callback in built.items()}),
+        *pack_hooks().callbacks(resolved, "train"),
     ]
     loggers = [build(node, f"logger.{name}") for name, node in logger_nodes.items()]
     trainer = _build_trainer(resolved, callbacks, loggers)
@@ -183,6 +197,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         for result in results:
             metrics.update(scalar_metrics(result))
 
+    check_final_metric(metrics, optimized)
     write_json(run_dir / "metrics.json", metrics)
     if resolved.get("plots", True) and is_launching_process():
         _plot(run_dir, history, confusion, datamodule, trainer)

@@ -17,6 +17,8 @@ from typing import Any
 from pegboard.errors import ConfigError
 
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+#: pegboard's reserved keys: the runner removes them before building (``_kit_``).
+_RESERVED_KEYS = {"_kit_"}
 
 
 class _Unresolved:
@@ -120,7 +122,7 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
     # The allow-list is a string check: it must run before get_object imports anything.
     check_targets(node, path)
     for key, value in node.items():
-        if isinstance(value, Mapping) and key not in _HYDRA_KEYS:
+        if isinstance(value, Mapping) and key not in _HYDRA_KEYS | _RESERVED_KEYS:
             check_node(value, f"{path}.{key}")
     target_name = node.get("_target_")
     if not isinstance(target_name, str):
@@ -133,7 +135,7 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
     if not params:
         return
     for key, value in node.items():
-        if key in _HYDRA_KEYS:
+        if key in _HYDRA_KEYS or key in _RESERVED_KEYS:
             continue
         if key not in params:
             if takes_kwargs:

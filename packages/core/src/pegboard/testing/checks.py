@@ -1,4 +1,7 @@
-"""The checks of the conformance kit (see ``pegboard.testing``)."""
+"""The checks of the conformance kit (see ``pegboard.testing``).
+
+The model check lives in ``pegboard.testing.model_check``; it is importable from here too.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from pegboard.plugin import (
     SUPPORTED_API_VERSIONS,
@@ -17,8 +19,8 @@ from pegboard.plugin import (
     config_options as _package_options,
 )
 from pegboard.testing.compose import KIT_CONFIGS, compose_config
+from pegboard.testing.model_check import build_node, check_model, model_configs
 from pegboard.testing.shipping import check_configs_shipped
-from pegboard.testing.trainer import quiet_trainer
 
 HEAVY_MODULES = ("torch", "pytorch_lightning", "lightning")
 
@@ -85,12 +87,20 @@ def check_manifest(plugin: str) -> None:
         groups = _package_options(manifest.configs)
         assert groups, f"config package {manifest.configs} holds no config group folder"
         check_configs_shipped(manifest.configs)
-    for kind, base in (("models", pegboard.Model), ("datamodules", pegboard.DataModule)):
+    import pytorch_lightning as pl
+
+    from pegboard.runner.contract import lightning_package_problem
+
+    # Any LightningModule trains (docs/model-contract.md); pegboard.Model is the richer base.
+    bases = {"models": (pegboard.Model, pl.LightningModule), "datamodules": (pegboard.DataModule,)}
+    for kind, accepted in bases.items():
         for name, target in getattr(manifest, kind).items():
             obj = load_object(target)
-            assert isinstance(obj, type) and issubclass(obj, base), (
+            problem = kind == "models" and lightning_package_problem(obj, f"{kind}[{name!r}]")
+            assert not problem, problem
+            assert isinstance(obj, type) and issubclass(obj, accepted), (
                 f"{kind}[{name!r}] = {target} is not a subclass of "
-                f"{base.__module__}.{base.__name__}"
+                + " or ".join(f"{base.__module__}.{base.__name__}" for base in accepted)
             )
 
 
@@ -120,117 +130,6 @@ def check_configs_compose(plugin: str, tmp_path: Path, overrides: Sequence[str] 
                 raise AssertionError(f"{group}={option} does not compose: {error}") from error
 
 
-def _build(node: Any, plugin: str) -> Any:
-    from hydra.utils import instantiate
-
-    from pegboard.targets import check_targets
-
-    # The kit builds like the runner: targets outside the allow-list are refused first.
-    # The pack under test is allowed even when it is not installed through an entry point.
-    check_targets(node, "", load_plugin(plugin).targets)
-    return instantiate(node, _convert_="all")
-
-
-def model_configs(
-    plugin: str,
-    option: str,
-    tmp_path: Path,
-    input_shape: Sequence[int] = (1, 8, 8),
-    num_classes: int = 10,
-    overrides: Sequence[str] = (),
-) -> tuple[Any, Any]:
-    """The resolved model and data configs of ``model=<option>`` on the kit's random images.
-
-    Args:
-        plugin: The manifest's ``"module:attr"`` path.
-        option: The model option.
-        tmp_path: A scratch folder.
-        input_shape: Image shape the model is built for.
-        num_classes: Number of classes.
-        overrides: Extra Hydra overrides.
-    """
-    from omegaconf import OmegaConf
-
-    manifest = load_plugin(plugin)
-    assert manifest.configs is not None, f"{plugin} ships no configs"
-    shape = "[" + ",".join(str(d) for d in input_shape) + "]"
-    with compose_config(
-        [
-            f"model={option}",
-            "data=kit_images",
-            f"data.input_shape={shape}",
-            f"data.num_classes={num_classes}",
-            *overrides,
-        ],
-        list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
-        tmp_path,
-    ) as cfg:
-        return (
-            OmegaConf.to_container(cfg.model, resolve=True),
-            OmegaConf.to_container(cfg.data, resolve=True),
-        )
-
-
-def check_model(
-    plugin: str,
-    option: str,
-    tmp_path: Path,
-    input_shape: Sequence[int] = (1, 8, 8),
-    num_classes: int = 10,
-    overrides: Sequence[str] = (),
-) -> None:
-    """Check one model config: it builds a ``pegboard.Model``, trains, predicts and reloads.
-
-    The model is trained for one ``fast_dev_run`` step on random images of
-    ``input_shape`` (the model config takes shape and classes from the data config by
-    interpolation), then saved and reloaded with ``Class.load_from_checkpoint(path)``,
-    which must give identical outputs with no config at all.
-
-    Args:
-        plugin: The manifest's ``"module:attr"`` path.
-        option: The model option (``model=<option>``).
-        tmp_path: A scratch folder.
-        input_shape: Image shape the model is built for.
-        num_classes: Number of classes.
-        overrides: Extra Hydra overrides.
-    """
-    import math
-
-    import torch
-
-    import pegboard
-    from pegboard.testing.export_check import check_hparams
-
-    model_cfg, data_cfg = model_configs(
-        plugin, option, tmp_path, input_shape, num_classes, overrides
-    )
-    model = _build(model_cfg, plugin)
-    assert isinstance(model, pegboard.Model), f"model={option} builds a {type(model).__name__}"
-    # Checkpoints load with weights_only=True, which only unpickles plain values.
-    check_hparams(model, f"model={option}")
-    datamodule = _build(data_cfg, plugin)
-
-    trainer = quiet_trainer(tmp_path, fast_dev_run=1)
-    trainer.fit(model, datamodule=datamodule)
-    losses = [value for name, value in trainer.callback_metrics.items() if name.endswith("loss")]
-    assert losses and all(math.isfinite(float(v)) for v in losses), (
-        f"model={option}: no finite loss after one step ({dict(trainer.callback_metrics)})"
-    )
-    predictions = trainer.predict(model, datamodule=datamodule)
-    assert predictions, f"model={option}: predict returned nothing"
-
-    checkpoint = tmp_path / f"{option.replace('/', '_')}.ckpt"
-    trainer.save_checkpoint(checkpoint)
-    restored = type(model).load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
-    inputs = next(iter(datamodule.test_dataloader()))[0]
-    model.eval()
-    restored.eval()
-    with torch.no_grad():
-        assert torch.equal(model(inputs), restored(inputs)), (
-            f"model={option}: the reloaded checkpoint gives different outputs"
-        )
-
-
 def check_datamodule(
     plugin: str, option: str, tmp_path: Path, overrides: Sequence[str] = ()
 ) -> None:
@@ -256,7 +155,7 @@ def check_datamodule(
     ) as cfg:
         data_cfg = OmegaConf.to_container(cfg.data, resolve=True)
     assert isinstance(data_cfg, dict)
-    datamodule = _build(data_cfg, plugin)
+    datamodule = build_node(data_cfg, plugin)
     assert isinstance(datamodule, pegboard.DataModule), (
         f"data={option} builds a {type(datamodule).__name__}"
     )
@@ -286,3 +185,16 @@ def check_datamodule(
         assert int(targets.min()) >= 0 and int(targets.max()) < declared_classes, (
             f"data={option} {split} targets fall outside [0, {declared_classes})"
         )
+
+
+__all__ = [
+    "HEAVY_MODULES",
+    "build_node",
+    "check_configs_compose",
+    "check_datamodule",
+    "check_manifest",
+    "check_model",
+    "config_options",
+    "load_plugin",
+    "model_configs",
+]

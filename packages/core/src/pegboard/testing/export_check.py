@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 #: A model class sets this to a reason to be reported "skipped" by the export check.
 EXPORT_UNSUPPORTED = "export_unsupported"
-
-_PLAIN = (str, int, float, bool, type(None))
 
 
 class CheckSkipped(Exception):
@@ -25,52 +23,46 @@ class CheckSkipped(Exception):
         self.reason = reason
 
 
-def _impure(value: Any, key: str) -> tuple[str, str] | None:
-    if isinstance(value, _PLAIN):
-        return None
-    if isinstance(value, list | tuple):
-        for position, item in enumerate(value):
-            found = _impure(item, f"{key}[{position}]")
-            if found:
-                return found
-        return None
-    if type(value) is dict:
-        for name, item in value.items():
-            if not isinstance(name, str):
-                return f"{key}.{name!r}", "non-string key"
-            found = _impure(item, f"{key}.{name}")
-            if found:
-                return found
-        return None
-    return key, type(value).__module__ + "." + type(value).__qualname__
-
-
 def check_hparams(model: Any, label: str = "model") -> None:
     """Assert that a model's saved hyper-parameters are plain values.
 
     ``torch.load(weights_only=True)`` refuses to unpickle anything else (configs,
     tensors aside, classes, functions), so a checkpoint with such hyper-parameters cannot
-    be loaded safely. Store primitives and build objects inside the constructor.
+    be loaded safely. The check is the runner's own (``pegboard.runner.contract``), which
+    refuses such a model before training; the message names every offending argument.
 
     Args:
         model: A LightningModule (its ``hparams``) or a mapping of hyper-parameters.
         label: How to name the model in the message.
     """
-    hparams = model if isinstance(model, Mapping) else getattr(model, "hparams", {})
-    for name, value in dict(hparams).items():
-        found = _impure(value, str(name))
-        assert found is None, (
-            f"{label}: hyper-parameter {found[0]} is a {found[1]}; checkpoints load with "
-            "torch.load(weights_only=True), which needs plain values (str, int, float, bool, "
-            "None, lists and dicts of them). Pass plain values to the constructor, or leave "
-            "the argument out of save_hyperparameters(ignore=[...])"
-        )
+    from pegboard.runner.contract import hparams_problem
+
+    problem = hparams_problem(model, label)
+    assert problem is None, problem
+
+
+def _missing(*names: str) -> str | None:
+    missing = [name for name in names if importlib.util.find_spec(name) is None]
+    return ", ".join(missing) if missing else None
 
 
 def _onnx_missing() -> str | None:
-    needed = ("onnx", "onnxruntime", "onnxscript")
-    missing = [name for name in needed if importlib.util.find_spec(name) is None]
-    return ", ".join(missing) if missing else None
+    return _missing("onnx", "onnxruntime", "onnxscript")
+
+
+def _warm_up(model: Any, example: Any) -> None:
+    """Move batch-norm statistics away from their initial values, so a mismatch shows."""
+    import torch
+    from torch import nn
+
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+    if not any(isinstance(module, norms) for module in model.modules()):
+        return
+    model.train()
+    with torch.no_grad():
+        for _ in range(2):
+            model(example)
+    model.eval()
 
 
 def check_export(
@@ -81,33 +73,35 @@ def check_export(
     num_classes: int = 10,
     overrides: Sequence[str] = (),
 ) -> list[str]:
-    """Check that ``model=<option>`` exports to TorchScript (and ONNX) with the same outputs.
+    """Check that ``model=<option>`` exports as ``pegboard export`` would, same outputs.
 
-    A model class that cannot be exported says why in a class attribute,
+    The same functions as ``pegboard export`` (``pegboard.export``): TorchScript; ONNX
+    when onnx, onnxruntime and onnxscript are installed; safetensors when safetensors
+    is. Each artifact must answer as the model does, on the example batch and on one of
+    another size. A model class that cannot be exported says why in a class attribute,
     ``export_unsupported = "reason"``; the check is then skipped with that reason.
-    ONNX is checked when onnx, onnxruntime and onnxscript are installed.
 
     Args:
         plugin: The manifest's ``"module:attr"`` path.
         option: The model option.
         tmp_path: A scratch folder.
-        input_shape: Image shape the model is built for.
-        num_classes: Number of classes.
+        input_shape: Image shape when the config declares no ``_kit_`` shape.
+        num_classes: Number of classes when the config declares none.
         overrides: Extra Hydra overrides.
 
     Returns:
-        The formats exported and verified (``["torchscript", "onnx"]``).
+        The formats exported and verified (``["torchscript", "onnx", "safetensors"]``).
 
     Raises:
         CheckSkipped: The model class declares itself not exportable.
     """
     import torch
 
-    from pegboard.export import ExportError, export_onnx, export_torchscript
-    from pegboard.testing.checks import _build, model_configs
+    from pegboard.export import ExportError, export_onnx, export_safetensors, export_torchscript
+    from pegboard.testing.model_check import build_node, model_case
 
-    model_cfg, _ = model_configs(plugin, option, tmp_path, input_shape, num_classes, overrides)
-    model = _build(model_cfg, plugin)
+    case = model_case(plugin, option, tmp_path, input_shape, num_classes, overrides)
+    model = build_node(case.model, plugin)
     reason = getattr(type(model), EXPORT_UNSUPPORTED, None)
     if reason:
         raise CheckSkipped(f"{type(model).__name__} is not exportable: {reason}")
@@ -115,7 +109,8 @@ def check_export(
     setup = getattr(model, "setup", None)
     if callable(setup):
         setup("predict")
-    example = torch.randn(2, *input_shape, generator=torch.Generator().manual_seed(0))
+    example = torch.randn(2, *case.input_shape, generator=torch.Generator().manual_seed(0))
+    _warm_up(model, example)
     name = option.replace("/", "_")
     done = []
     try:
@@ -124,6 +119,9 @@ def check_export(
         if _onnx_missing() is None:
             export_onnx(model, example, tmp_path / f"{name}.onnx")
             done.append("onnx")
+        if _missing("safetensors") is None:
+            export_safetensors(model, example, tmp_path / f"{name}.safetensors")
+            done.append("safetensors")
     except ExportError as error:
         raise AssertionError(
             f"model={option}: {error}. Make the network exportable, or set "
