@@ -173,6 +173,13 @@ def integration(session: nox.Session) -> None:
         "models-vision[onnx]",
         "data-vision",
     )
+    # A plain LightningModule's pack (tests/packs, built as a wheel like the others), and
+    # the unified `lightning` package, whose modules pegboard must refuse in one line.
+    lit_port = ROOT / "tests" / "packs" / "pegboard-lit-port"
+    session.install(*CONSTRAINTS, "lightning", f"{lit_port}[test]")
+    session.run("python", "-c", "import pegboard_lit_port, lightning")
+    # Its own suite as a third party runs it: one process (two workers' start-up costs more).
+    pytest(session, "tests/packs/pegboard-lit-port/tests")
     # Core's and the launcher's suites ran in their own sessions; here the real packs are
     # exercised together, end to end (CI's 30 minutes leave no room to run them twice).
     pytest(session, "tests/e2e", options=("-n", "2"))
