@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import pytorch_lightning as pl
 
 from pegboard.errors import ConfigError
+from pegboard.signature import publish_signature
 
 
 class DataModule(pl.LightningDataModule, ABC):
@@ -21,6 +23,21 @@ class DataModule(pl.LightningDataModule, ABC):
     Batches are ``(inputs, targets)`` pairs: ``inputs`` shaped ``(batch, *input_shape)``,
     ``targets`` integer class indices in ``[0, num_classes)``.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Publish the full signature of a subclass whose ``__init__`` forwards ``**kwargs``.
+
+        A subclass written ``__init__(self, own..., **kwargs)`` that passes the rest to
+        its base reports its own arguments followed by the base's in
+        ``inspect.signature(cls)``, so pegboard still refuses a config key it does not take
+        (``data.bach_size``) and checks each value against its annotation. ``__init__`` is left
+        as written, for ``save_hyperparameters``. See ``pegboard.signature``.
+
+        Args:
+            **kwargs: Class keywords, passed on to ``super().__init_subclass__``.
+        """
+        super().__init_subclass__(**kwargs)
+        publish_signature(cls)
 
     @property
     @abstractmethod

@@ -9,6 +9,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from pegboard.signature import publish_signature
+
 OptimizerFactory = Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
 
@@ -21,6 +23,8 @@ class Model(pl.LightningModule, ABC):
     Subclasses take plain values (sizes, counts, flags) in their constructor, build their
     network there and call ``self.save_hyperparameters(ignore=["optimizer", "scheduler"])``
     so that ``Class.load_from_checkpoint(path)`` rebuilds them without any config.
+    Options they only pass on to their base may arrive as ``**kwargs``: the class
+    signature still lists them (see ``__init_subclass__``).
 
     The optimizer and the LR scheduler arrive as Hydra partials (``_partial_: true``):
     callables that still miss the parameters or the optimizer. Metrics are logged under
@@ -50,6 +54,21 @@ class Model(pl.LightningModule, ABC):
         self.scheduler_factory = scheduler
         self.scheduler_interval = scheduler_interval
         self.scheduler_monitor = scheduler_monitor
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Publish the full signature of a subclass whose ``__init__`` forwards ``**kwargs``.
+
+        A subclass written ``__init__(self, own..., **task_options)`` that passes the rest to
+        its base reports its own arguments followed by the base's in
+        ``inspect.signature(cls)``, so pegboard still refuses a config key it does not take
+        (``model.ema_decy``) and checks each value against its annotation. ``__init__`` is left
+        as written, for ``save_hyperparameters``. See ``pegboard.signature``.
+
+        Args:
+            **kwargs: Class keywords, passed on to ``super().__init_subclass__``.
+        """
+        super().__init_subclass__(**kwargs)
+        publish_signature(cls)
 
     @abstractmethod
     def forward(self, x: torch.Tensor) -> torch.Tensor:

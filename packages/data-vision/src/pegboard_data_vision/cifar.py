@@ -10,7 +10,6 @@ import torch
 
 from pegboard.errors import ConfigError
 from pegboard.safe_pickle import load_data_pickle
-from pegboard.signature import extends
 from pegboard_data_vision.base import ImageDataModule
 from pegboard_data_vision.decoded import Decoded
 from pegboard_data_vision.download import Remote
@@ -125,7 +124,6 @@ class CIFAR10DataModule(_CifarBase):
         )
 
 
-@extends
 class CIFAR100DataModule(_CifarBase):
     """CIFAR-100: 60,000 32x32 colour images, 100 fine classes grouped into 20 coarse ones.
 

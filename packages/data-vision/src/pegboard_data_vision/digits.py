@@ -6,7 +6,6 @@ from typing import Any
 
 import torch
 
-from pegboard.signature import extends
 from pegboard_data_vision.base import ImageDataModule
 from pegboard_data_vision.decoded import Decoded
 
@@ -14,7 +13,6 @@ INPUT_SHAPE = (1, 8, 8)
 CLASS_NAMES = [str(digit) for digit in range(10)]
 
 
-@extends
 class DigitsDataModule(ImageDataModule):
     """1,797 grey 8x8 digit images (UCI optdigits via scikit-learn), served as tensors.
 

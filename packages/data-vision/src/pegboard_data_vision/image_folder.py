@@ -9,7 +9,6 @@ from typing import Any
 import torch
 
 from pegboard.errors import ConfigError
-from pegboard.signature import extends
 from pegboard_data_vision import folders
 from pegboard_data_vision.base import ImageDataModule
 from pegboard_data_vision.decoded import Decoded, Split
@@ -25,7 +24,6 @@ def _why_not_a_dataset(root: Path) -> str:
     return "is a file, not a folder" if root.exists() else "does not exist"
 
 
-@extends
 class ImageFolderDataModule(ImageDataModule):
     """Images in ``data_dir/<class name>/...``, read with Pillow, resized to ``image_size``.
 

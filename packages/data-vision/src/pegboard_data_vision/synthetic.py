@@ -7,12 +7,10 @@ from typing import Any
 import torch
 
 from pegboard.errors import ConfigError
-from pegboard.signature import extends
 from pegboard_data_vision.base import ImageDataModule
 from pegboard_data_vision.decoded import Decoded
 
 
-@extends
 class SyntheticDataModule(ImageDataModule):
     """uint8 images drawn around one random pattern per class: learnable, and instant.
 

@@ -57,15 +57,6 @@ class OptionIndex:
         """
         return dict(sorted(self.providers.get(group, {}).items()))
 
-    def winner(self, group: str, option: str) -> str:
-        """The source whose file Hydra uses: the project shadows packs and core.
-
-        Args:
-            group: A config group.
-            option: One of its options.
-        """
-        return self.providers[group][option][0]
-
     def shadowed(self) -> list[tuple[str, str, list[str]]]:
         """``(group, option, shadowed sources)`` where project configs replace a shipped file."""
         return [

@@ -126,7 +126,7 @@ def _is_plugin_import(statement: ast.stmt) -> bool:
     )
 
 
-def read_manifest(source: str, attribute: str) -> dict[str, Any] | None:
+def _manifest_in(tree: ast.Module, attribute: str) -> dict[str, Any] | None:
     """The ``Plugin(...)`` arguments of a manifest module that is nothing but data.
 
     A module made only of a docstring, ``from pegboard.plugin import Plugin``, literal
@@ -135,14 +135,9 @@ def read_manifest(source: str, attribute: str) -> dict[str, Any] | None:
     the pack. Any other statement returns ``None``, and the module is imported.
 
     Args:
-        source: Python source of the manifest module.
+        tree: The manifest module's syntax tree.
         attribute: Name of the manifest variable.
     """
-    tree = _parse(source)
-    return None if tree is None else _manifest_in(tree, attribute)
-
-
-def _manifest_in(tree: ast.Module, attribute: str) -> dict[str, Any] | None:
     constants: dict[str, Any] = {}
     found: dict[str, Any] | None = None
 

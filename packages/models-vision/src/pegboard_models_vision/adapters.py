@@ -18,7 +18,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape
 
@@ -89,7 +88,6 @@ def _replace_last_linear(net: nn.Module, num_classes: int) -> None:
     setattr(parent, attr, nn.Linear(old.in_features, num_classes))
 
 
-@extends
 class TimmModel(ClassificationModel):
     """Any ``timm.create_model`` architecture, trained by pegboard's task.
 
@@ -127,7 +125,6 @@ class TimmModel(ClassificationModel):
         )
 
 
-@extends
 class TorchvisionModel(ClassificationModel):
     """Any ``torchvision.models`` classifier, trained by pegboard's task.
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 
 
@@ -19,7 +18,6 @@ def _conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
     ]
 
 
-@extends
 class CNN(ClassificationModel):
     """Stages of two 3x3 conv blocks, halving resolution between stages, then global pooling.
 

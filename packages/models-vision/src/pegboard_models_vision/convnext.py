@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.blocks import DropPath, drop_path_rates
@@ -59,7 +58,6 @@ class ConvNeXtBlock(nn.Module):
         return x + self.drop_path(out)
 
 
-@extends
 class ConvNeXt(ClassificationModel):
     """ConvNeXt with stage depths and widths as parameters.
 

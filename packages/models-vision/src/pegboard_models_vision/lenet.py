@@ -7,7 +7,6 @@ from typing import Any
 
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape
 
@@ -22,7 +21,6 @@ def _padding_for(side: int) -> tuple[int, int]:
     return first, second
 
 
-@extends
 class LeNet5(ClassificationModel):
     """C1 6@5x5, pool, C3 16@5x5, pool, then fully connected 120, 84 and the classes.
 

@@ -8,11 +8,9 @@ from typing import Any
 
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 
 
-@extends
 class MLP(ClassificationModel):
     """Flatten, then ``Linear -> BatchNorm -> ReLU -> Dropout`` per hidden layer.
 

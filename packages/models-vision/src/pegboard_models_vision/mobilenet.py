@@ -7,7 +7,6 @@ from typing import Any
 
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.blocks import InvertedResidual, classifier_head, conv_bn
@@ -35,7 +34,6 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-@extends
 class MobileNetV2(ClassificationModel):
     """MobileNetV2 with a width multiplier, for 8 px to 224 px images.
 

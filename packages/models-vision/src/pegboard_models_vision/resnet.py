@@ -7,7 +7,6 @@ from typing import Any
 
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.blocks import BasicBlock, Bottleneck, classifier_head, conv_bn
@@ -64,7 +63,6 @@ def _zero_init_last_bn(net: nn.Module) -> None:
                 nn.init.zeros_(norm.weight)
 
 
-@extends
 class ResNet(ClassificationModel):
     """ResNet-18/34/50/101/152 (He et al. 2016) for any image size.
 
@@ -134,7 +132,6 @@ class ResNet(ClassificationModel):
             _zero_init_last_bn(self.net)
 
 
-@extends
 class CifarResNet(ClassificationModel):
     """The CIFAR ResNets of He et al. 2016 (ResNet-20/32/44/56/110): depth ``6n + 2``.
 

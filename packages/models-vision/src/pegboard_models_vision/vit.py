@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape
 from pegboard_models_vision.blocks import DropPath, drop_path_rates
@@ -163,7 +162,6 @@ def auto_patch_size(height: int, width: int) -> int:
     return min(divisors, key=lambda d: (abs(d - target), d))
 
 
-@extends
 class VisionTransformer(ClassificationModel):
     """ViT with the patch size, depth, width and heads as parameters.
 

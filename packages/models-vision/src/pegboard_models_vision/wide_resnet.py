@@ -7,13 +7,11 @@ from typing import Any
 
 from torch import nn
 
-from pegboard.signature import extends
 from pegboard.tasks import ClassificationModel
 from pegboard_models_vision._shapes import image_shape, plan_strides
 from pegboard_models_vision.resnet import make_stage
 
 
-@extends
 class WideResNet(ClassificationModel):
     """WRN-``depth``-``widen_factor``: three stages of ``(depth - 4) / 6`` wide blocks.
 
