@@ -8,6 +8,7 @@ import pytest
 
 from pegboard import testing as kit
 from pegboard.errors import PegboardError
+from pegboard.plugin import API_VERSION
 from pegboard_launcher.cli import main
 from pegboard_launcher.scaffold import pack_names, write_pack
 from pegboard_launcher.static_api import static_api
@@ -70,9 +71,29 @@ def test_generated_pack_passes_the_conformance_kit(tmp_path: Path, monkeypatch, 
     monkeypatch.syspath_prepend(str(root / "src"))
     monkeypatch.setenv("PYTHONPATH", str(root / "src"))
     plugin = "acme_both._plugin:plugin"
-    assert static_api(plugin, None) == 1
+    assert static_api(plugin, None) == API_VERSION
     kit.check_manifest(plugin)
     kit.check_configs_compose(plugin, tmp_path / "compose")
     kit.check_model(plugin, "acme_both_net", tmp_path / "model")
     assert kit.check_export(plugin, "acme_both_net", tmp_path / "export")[0] == "torchscript"
     kit.check_datamodule(plugin, "acme_both_blobs", tmp_path / "data")
+
+
+def test_generated_hook_pack_fits_the_hook_specs(tmp_path: Path, monkeypatch, capsys) -> None:
+    assert main(["new-pack", "acme-tools", "--kind", "hooks", "--dir", str(tmp_path)]) == 0
+    assert "pegboard acme-tools-runs" in capsys.readouterr().out
+    package = tmp_path / "acme-tools" / "src" / "acme_tools"
+    written = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
+    assert written == {"__init__.py", "_plugin.py", "hooks.py", "callbacks.py"}
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.setenv("PYTHONPATH", str(package.parent))
+    plugin = "acme_tools._plugin:plugin"
+    kit.check_manifest(plugin)
+    assert kit.check_hooks(plugin) == [
+        "pegboard_callbacks",
+        "pegboard_commands",
+        "pegboard_export_formats",
+        "pegboard_predict_formats",
+        "pegboard_resolvers",
+        "pegboard_run_finished",
+    ]

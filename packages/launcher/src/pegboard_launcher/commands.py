@@ -118,8 +118,8 @@ def unknown_command(command: str, extra: Sequence[str] = ()) -> str:
     close = difflib.get_close_matches(command, valid, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return (
-        f"unknown command {command!r};{hint} choose one of: {', '.join(valid)} "
-        "(overrides come after the command: pegboard train model=mlp)"
+        f"unknown command {command!r}; choose one of: {', '.join(valid)} "
+        f"(overrides come after the command: pegboard train model=mlp).{hint}"
     )
 
 

@@ -222,10 +222,11 @@ def class_problem(cls: Any, label: str = "model") -> str | None:
 
     if isinstance(cls, type) and issubclass(cls, pl.LightningModule):
         return None
-    name = f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
+    short = getattr(cls, "__qualname__", cls)
+    name = f"{getattr(cls, '__module__', '?')}.{short}"
     return lightning_package_problem(cls, label) or (
-        f"{label} builds {name}, not a pytorch_lightning.LightningModule: a model config "
-        "must build one (pegboard.Model is the recommended base, docs/model-contract.md)"
+        f"{label} builds a {short} ({name}), not a pytorch_lightning.LightningModule: a model "
+        "config must build one (pegboard.Model is the recommended base, docs/model-contract.md)"
     )
 
 
