@@ -21,6 +21,7 @@ from pegboard.errors import ConfigError
 from pegboard.export import (
     ATOL,
     RTOL,
+    ExportError,
     export_onnx,
     export_safetensors,
     export_torchscript,
@@ -117,6 +118,8 @@ def _export(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, dic
             _safetensors(model, restored, example, path)
     except ModuleNotFoundError as error:
         raise ConfigError(f"format={fmt}: {error}; or pip install pegboard-core[onnx]") from error
+    except ExportError as error:  # the artifact failed or answers differently: one line, no file
+        raise ConfigError(f"format={fmt}: {error}") from error
     sidecar = write_sidecar(path, fmt, model, restored, example)
     echo(f"Exported {fmt}: {path} (checked on {len(example)} samples; details in {sidecar.name})")
     return path, {"sample_size": float(len(example))}
