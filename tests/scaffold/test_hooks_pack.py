@@ -12,10 +12,10 @@ import json
 import os
 import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import pytest
+from scaffold_helpers import pegboard, require_installed
 
 PACK = os.environ.get("SCAFFOLD_HOOKS_PACK", "acme-hooks")
 MODULE = PACK.replace("-", "_")
@@ -28,23 +28,7 @@ QUICK = (
     "~callbacks.progress_bar",
 )
 
-try:
-    distribution(PACK)
-except PackageNotFoundError:
-    pytest.skip(f"{PACK} is not installed (nox -s scaffold installs it)", allow_module_level=True)
-
-
-def pegboard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("pegboard")
-    return subprocess.run(
-        [str(script), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PEGBOARD_LOG_DIR": str(cwd / "logs")},
-        check=False,
-    )
+require_installed(PACK)
 
 
 @pytest.fixture(scope="module")

@@ -8,34 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from importlib.metadata import PackageNotFoundError, distribution
+from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
+from scaffold_helpers import pegboard, require_installed
 
 PACK = os.environ.get("SCAFFOLD_PACK", "acme-scaffold")
 MODULE = PACK.replace("-", "_")
 QUIET = ("trainer.max_epochs=1", "trainer.enable_progress_bar=false", "~callbacks.progress_bar")
 
-try:
-    distribution(PACK)
-except PackageNotFoundError:
-    pytest.skip(f"{PACK} is not installed (nox -s scaffold installs it)", allow_module_level=True)
-
-
-def pegboard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("pegboard")
-    return subprocess.run(
-        [str(script), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PEGBOARD_LOG_DIR": str(cwd / "logs")},
-        check=False,
-    )
+require_installed(PACK)
 
 
 def test_installed_from_a_wheel_not_a_checkout() -> None:
