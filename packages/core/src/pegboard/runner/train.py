@@ -220,5 +220,5 @@ def _plot(
     counts = confusion.counts.tolist() if confusion.counts is not None else None
     try:
         write_plots(run_dir, history.epochs, counts, names, trainer.loggers, trainer.global_step)
-    except ImportError as error:  # matplotlib is a dependency; a broken install only warns
+    except ImportError as error:  # matplotlib is a dependency: a broken install, one line
         raise ConfigError(f"plots need matplotlib ({error}); or set plots=false") from error

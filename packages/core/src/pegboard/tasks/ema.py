@@ -36,8 +36,10 @@ class WeightEMA(nn.Module):
         self.module.requires_grad_(False)
         self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))
         # A host-side mirror of num_updates: reading the buffer each step would make
-        # the host wait for the accelerator.
+        # the host wait for the accelerator. Loading weights forgets it, so that the next
+        # update reads the loaded buffer.
         self._count: int | None = None
+        self.register_load_state_dict_post_hook(WeightEMA._forget_count)
 
     def current_decay(self) -> float:
         """The decay the next update uses (the warm-up cap included)."""
@@ -65,9 +67,10 @@ class WeightEMA(nn.Module):
         self.num_updates += 1
         self._count = (self._count or 0) + 1
 
-    def _load_from_state_dict(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super()._load_from_state_dict(*args, **kwargs)
-        self._count = None  # re-read from the loaded buffer on the next update
+    @staticmethod
+    def _forget_count(module: nn.Module, incompatible_keys: object) -> None:
+        # Called by load_state_dict (on this module or any parent) once weights are in.
+        module._count = None  # type: ignore[assignment]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Run the averaged network.
