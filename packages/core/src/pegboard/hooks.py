@@ -268,22 +268,6 @@ def registered_resolvers() -> dict[str, str]:
     return dict(_RESOLVERS)
 
 
-def unknown_resolver(name: str, where: str | None = None) -> str:
-    """The message for ``${name:...}`` when no resolver of that name is registered.
-
-    Args:
-        name: The resolver's name.
-        where: The config key whose value calls it.
-    """
-    packs = ", ".join(f"{n} ({pack})" for n, pack in sorted(_RESOLVERS.items())) or "none"
-    failures = pack_hooks().failures_of("pegboard_resolvers")
-    return (
-        f"${{{name}:...}}{f' in {where}' if where else ''} calls a resolver that is not "
-        f"registered; resolvers of the installed packs: {packs}; OmegaConf's and Hydra's "
-        f"own: oc.env, oc.select, oc.decode, now, hydra...{failures}"
-    )
-
-
 @functools.cache
 def pack_hooks() -> PackHooks:
     """The hooks of the packs the launcher activated in this process (none without it)."""
@@ -296,6 +280,5 @@ __all__ = [
     "pack_hooks",
     "read_only",
     "registered_resolvers",
-    "unknown_resolver",
     "unusable_hooks",
 ]

@@ -114,7 +114,7 @@ def unknown_resolver(error: BaseException) -> str:
     Args:
         error: OmegaConf's ``UnsupportedInterpolationType``.
     """
-    from pegboard.hooks import unknown_resolver as message
+    from pegboard.runner.precheck import unknown_resolver as message
 
     name = str(error).splitlines()[0].removeprefix("Unsupported interpolation type").strip()
     return message(name, getattr(error, "full_key", None))

@@ -104,6 +104,25 @@ def check_command_config(
         check_train_values(cfg, plain)
 
 
+def unknown_resolver(name: str, where: str | None = None) -> str:
+    """The message for ``${name:...}`` when no resolver of that name is registered.
+
+    Args:
+        name: The resolver's name.
+        where: The config key whose value calls it.
+    """
+    from pegboard.hooks import pack_hooks, registered_resolvers
+
+    registered = sorted(registered_resolvers().items())
+    packs = ", ".join(f"{resolver} ({pack})" for resolver, pack in registered) or "none"
+    failures = pack_hooks().failures_of("pegboard_resolvers")
+    return (
+        f"${{{name}:...}}{f' in {where}' if where else ''} calls a resolver that is not "
+        f"registered; resolvers of the installed packs: {packs}; OmegaConf's and Hydra's "
+        f"own: oc.env, oc.select, oc.decode, now, hydra...{failures}"
+    )
+
+
 _RESOLVER_CALL = re.compile(r"\$\{\s*([A-Za-z_][\w.\-]*)\s*:")
 
 
@@ -115,8 +134,6 @@ def check_resolvers(node: Any, key: str = "") -> None:
         key: The dotted key of ``node``.
     """
     from omegaconf import OmegaConf
-
-    from pegboard.hooks import unknown_resolver
 
     if key in ("hydra.overrides", "hydra.job.override_dirname"):
         return  # the command line as typed: kept as text, never resolved
@@ -188,4 +205,4 @@ def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
         check_node(_tolerant(cfg, path), path)
 
 
-__all__ = ["check_command_config", "check_resolvers"]
+__all__ = ["check_command_config", "check_resolvers", "unknown_resolver"]
