@@ -51,20 +51,31 @@ def pegboard_commands():
 """
 
 
-def discovery_ms(site: Path, repeat: int) -> tuple[float, int, float, int]:
-    """Median milliseconds to discover, index and collision-check the packs in ``site``,
-    their count, the median milliseconds to list the commands of their hook modules, and
-    how many commands were listed."""
+def _probe(site: Path) -> list[float]:
     env = {**os.environ, "PYTHONPATH": str(site)}
-    samples, listing, count, commands = [], [], 0, 0
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return [float(value) for value in out]
+
+
+def discovery_ms(sites: list[Path], repeat: int) -> list[tuple[float, int, float, int]]:
+    """Per site: median milliseconds to discover, index and collision-check its packs, their
+    count, the median milliseconds to list the commands of their hook modules, and how many
+    commands were listed. The sites are probed in turn, round after round, so that a busy
+    moment of the machine weighs on every site alike."""
+    samples: list[list[list[float]]] = [[] for _ in sites]
     for _ in range(repeat + 1):
-        out = subprocess.run(
-            [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
-        ).stdout.split()
-        samples.append(float(out[0]))
-        listing.append(float(out[2]))
-        count, commands = int(out[1]), int(out[3])
-    return statistics.median(samples[1:]), count, statistics.median(listing[1:]), commands
+        for taken, site in zip(samples, sites, strict=True):
+            taken.append(_probe(site))
+    results = []
+    for taken in samples:
+        kept = taken[1:]  # the first round warms the file-system cache
+        found, count, listing, commands = zip(*kept, strict=True)
+        results.append(
+            (statistics.median(found), int(count[0]), statistics.median(listing), int(commands[0]))
+        )
+    return results
 
 
 def make_site(root: Path, packs: int) -> Path:
@@ -85,12 +96,12 @@ def make_site(root: Path, packs: int) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        one, found_one, _, _ = discovery_ms(make_site(Path(tmp), 1), args.repeat)
-        hundred, found_hundred, listing, commands = discovery_ms(
-            make_site(Path(tmp), 100), args.repeat
+        sites = [make_site(Path(tmp), 1), make_site(Path(tmp), 100)]
+        (one, found_one, _, _), (hundred, found_hundred, listing, commands) = discovery_ms(
+            sites, args.repeat
         )
     added = hundred - one
     print(f"discovery with {found_one:3d} packs   {one:7.1f} ms")

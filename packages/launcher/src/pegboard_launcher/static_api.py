@@ -37,9 +37,9 @@ def manifest_file(module: str, dist: Distribution | None) -> Path | None:
         # A wheel installs its modules beside its dist-info folder: look there directly
         # (parsing the whole RECORD file of every pack at every start costs too much).
         for relative in candidates:
-            located = Path(str(dist.locate_file(relative)))
-            if located.is_file():
-                return located
+            located = os.fspath(dist.locate_file(relative))
+            if os.path.isfile(located):
+                return Path(located)
     # Editable installs (a .pth line or a src folder on sys.path) and loose folders:
     # the first sys.path folder holding the file is the one `import` would use.
     for entry in sys.path:
@@ -185,9 +185,12 @@ def config_folder(manifest: Path, module: str, configs: str) -> Path | None:
         configs: The config package's dotted name.
     """
     depth = module.count(".") + (1 if manifest.name == "__init__.py" else 0)
-    root = manifest.parents[depth]
-    folder = root.joinpath(*configs.split("."))
-    return folder if (folder / "__init__.py").is_file() else None
+    # os.path, not pathlib: discovery does this for every installed pack at every start.
+    root = os.path.dirname(os.fspath(manifest))
+    for _ in range(depth):
+        root = os.path.dirname(root)
+    folder = os.path.join(root, *configs.split("."))
+    return Path(folder) if os.path.isfile(os.path.join(folder, "__init__.py")) else None
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,12 @@ def read_static(entry_point_value: str, dist: Distribution | None) -> StaticMani
     tree = _parse(source)
     if tree is None:
         return StaticManifest(path)
-    return StaticManifest(path, _api_in(tree, attribute), _manifest_in(tree, attribute))
+    arguments = _manifest_in(tree, attribute)
+    api = arguments.get("api") if arguments else None
+    # A manifest that is plain data states its api; only other forms need the search.
+    if type(api) is not int:
+        api = _api_in(tree, attribute)
+    return StaticManifest(path, api, arguments)
 
 
 def static_api(entry_point_value: str, dist: Distribution | None) -> int | None:
