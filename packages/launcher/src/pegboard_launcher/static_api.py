@@ -37,7 +37,7 @@ def manifest_file(module: str, dist: Distribution | None) -> Path | None:
         # A wheel installs its modules beside its dist-info folder: look there directly
         # (parsing the whole RECORD file of every pack at every start costs too much).
         for relative in candidates:
-            located = os.fspath(dist.locate_file(relative))
+            located = str(dist.locate_file(relative))
             if os.path.isfile(located):
                 return Path(located)
     # Editable installs (a .pth line or a src folder on sys.path) and loose folders:
