@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from pegboard._hydra_compat import VERSION_BASE, hydra_args_parser
+from pegboard._hydra_compat import BASIC_LAUNCHER, BASIC_SWEEPER, VERSION_BASE, hydra_args_parser
 
 
 def test_hydra_still_runs_apps_the_way_pegboard_calls_it() -> None:
@@ -31,3 +31,18 @@ def test_one_behaviour_level() -> None:
     from hydra import version
 
     assert VERSION_BASE == "1.3" and hasattr(version, "setbase")
+
+
+def test_hydras_own_sweeper_and_launcher_keep_their_class_paths() -> None:
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.launcher import Launcher
+    from hydra.plugins.sweeper import Sweeper
+    from hydra.utils import get_class
+
+    assert issubclass(get_class(BASIC_SWEEPER), Sweeper)
+    assert issubclass(get_class(BASIC_LAUNCHER), Launcher)
+    # The classes Hydra's own plugin registry offers: configs name them by these paths.
+    plugins = Plugins.instance()
+    registered = {f"{c.__module__}.{c.__name__}" for c in plugins.discover(Sweeper)}
+    registered |= {f"{c.__module__}.{c.__name__}" for c in plugins.discover(Launcher)}
+    assert {BASIC_SWEEPER, BASIC_LAUNCHER} <= registered

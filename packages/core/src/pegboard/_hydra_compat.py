@@ -17,6 +17,10 @@ from typing import Any
 
 #: The Hydra behaviour level of every composition pegboard makes (runs, checks, the kit).
 VERSION_BASE = "1.3"
+#: Hydra's own sweeper and launcher, as ``hydra.sweeper._target_`` and
+#: ``hydra.launcher._target_`` name them: private modules, named (never imported) here.
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 
 def hydra_args_parser() -> argparse.ArgumentParser:
@@ -55,4 +59,4 @@ def run_hydra(
     )
 
 
-__all__ = ["VERSION_BASE", "hydra_args_parser", "run_hydra"]
+__all__ = ["BASIC_LAUNCHER", "BASIC_SWEEPER", "VERSION_BASE", "hydra_args_parser", "run_hydra"]

@@ -42,7 +42,8 @@ class HookFailure:
         return f"pack {self.pack}: {self.hook} failed: {self.error}"
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """``Type: message`` of an error, on one line (a pack's error in a report line)."""
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
@@ -82,7 +83,7 @@ class PackHooks:
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # SystemExit too: a pack never ends the command
-            problem = f"its hook module {module_name} cannot be used: {_one_line(error)}"
+            problem = f"its hook module {module_name} cannot be used: {one_line(error)}"
         if problem:
             if manager.has_plugin(pack):
                 manager.unregister(name=pack)
@@ -98,7 +99,7 @@ class PackHooks:
         """
         from pegboard.runner.rundir import is_launching_process
 
-        text = error if isinstance(error, str) else _one_line(error)
+        text = error if isinstance(error, str) else one_line(error)
         failure = HookFailure(pack, hook, text)
         self.failures.append(failure)
         if is_launching_process():
@@ -277,6 +278,7 @@ def pack_hooks() -> PackHooks:
 __all__ = [
     "HookFailure",
     "PackHooks",
+    "one_line",
     "pack_hooks",
     "read_only",
     "registered_resolvers",

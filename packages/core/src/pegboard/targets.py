@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pegboard._hydra_compat import BASIC_LAUNCHER, BASIC_SWEEPER
 from pegboard.errors import ConfigError
 
 #: Environment variable: comma-separated targets (or modules) to allow on purpose.
@@ -59,8 +60,8 @@ PEGBOARD_ADVERTISED = frozenset(
 #: Hydra's sweepers and launchers (Hydra itself only builds registered plugin classes).
 HYDRA_PLUGIN_TARGETS = frozenset(
     {
-        "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
-        "hydra._internal.core_plugins.basic_launcher.BasicLauncher",
+        BASIC_SWEEPER,
+        BASIC_LAUNCHER,
         "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper",
         "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
         "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",

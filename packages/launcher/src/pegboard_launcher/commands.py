@@ -156,9 +156,10 @@ def run_pack_command(command: str, argv: Sequence[str]) -> int:
     except (KeyboardInterrupt, SystemExit, PegboardError):
         raise  # a pegboard error is already one line for the user
     except Exception as error:
-        message = " ".join(str(error).split())
+        from pegboard.hooks import one_line
+
         raise PluginError(
-            f"command {command!r} of pack {pack} failed: {type(error).__name__}: {message}"
+            f"command {command!r} of pack {pack} failed: {one_line(error)}"
         ) from error
     if status is not None and not isinstance(status, int):
         raise PluginError(

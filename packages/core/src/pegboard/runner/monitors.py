@@ -15,10 +15,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 
+from pegboard._hydra_compat import BASIC_SWEEPER
 from pegboard.errors import ConfigError
-
-#: Hydra's default sweeper, which ignores what a job returns.
-_BASIC_SWEEPER = "BasicSweeper"
 
 
 def logged_later(metric: str) -> bool:
@@ -53,7 +51,8 @@ def swept_metric(cfg: Any) -> str | None:
     if hydra.mode != RunMode.MULTIRUN:
         return None
     sweeper = str((hydra.sweeper or {}).get("_target_") or "")
-    return None if sweeper.endswith(_BASIC_SWEEPER) else str(name)
+    # Hydra's basic sweeper ignores what a job returns.
+    return None if sweeper == BASIC_SWEEPER else str(name)
 
 
 def _suggestion(metric: str, logged: list[str]) -> str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pegboard.errors import ConfigError, PegboardError
-from pegboard.hooks import pack_hooks
+from pegboard.hooks import one_line, pack_hooks
 
 #: Name to ``(pack, function)``.
 Offered = dict[str, tuple[str, Callable[..., Any]]]
@@ -69,10 +69,7 @@ def write_with_pack(key: str, fmt: str, offered: Offered, *args: Any) -> Path:
     except (PegboardError, KeyboardInterrupt, SystemExit):
         raise
     except Exception as error:
-        message = " ".join(str(error).split())
-        raise ConfigError(
-            f"{key}={fmt} (pack {pack}) failed: {type(error).__name__}: {message}"
-        ) from error
+        raise ConfigError(f"{key}={fmt} (pack {pack}) failed: {one_line(error)}") from error
     if written is None or not Path(written).is_file():
         raise ConfigError(
             f"{key}={fmt} (pack {pack}) returned {written!r}, not the path of the file it wrote"
