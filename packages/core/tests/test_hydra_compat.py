@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
+from pathlib import Path
 
 from pegboard._hydra_compat import BASIC_LAUNCHER, BASIC_SWEEPER, VERSION_BASE, hydra_args_parser
 
 
-def test_hydra_still_runs_apps_the_way_pegboard_calls_it() -> None:
-    from hydra._internal.utils import _run_hydra
+def test_hydra_main_parses_with_the_parser_pegboard_checks_with() -> None:
+    # pegboard checks what hydra_args_parser read, then hydra.main parses sys.argv again:
+    # both must be Hydra's one parser, and its pickle-loading rerun flag must be known.
+    import importlib
 
-    parameters = inspect.signature(_run_hydra).parameters
-    named = ["args", "args_parser", "task_function", "config_path", "config_name"]
-    assert list(parameters)[:5] == named
-    # Anything after those must keep a default: pegboard passes exactly these five.
-    assert all(p.default is not p.empty for p in list(parameters.values())[5:])
+    from hydra._internal.utils import get_args_parser
+
+    assert importlib.import_module("hydra.main").get_args_parser is get_args_parser
+    assert hydra_args_parser().parse_args(["--experimental-rerun", "x.pickle"]).experimental_rerun
 
 
 def test_hydras_parser_still_reads_the_flags_pegboard_relies_on() -> None:
@@ -46,3 +47,16 @@ def test_hydras_own_sweeper_and_launcher_keep_their_class_paths() -> None:
     registered = {f"{c.__module__}.{c.__name__}" for c in plugins.discover(Sweeper)}
     registered |= {f"{c.__module__}.{c.__name__}" for c in plugins.discover(Launcher)}
     assert {BASIC_SWEEPER, BASIC_LAUNCHER} <= registered
+
+
+def test_a_pickled_rerun_is_refused_before_hydra_runs(tmp_path: Path) -> None:
+    import pytest
+
+    from pegboard.errors import ConfigError
+    from pegboard.runner.app import run_command
+
+    pickled = tmp_path / "config.pickle"
+    pickled.write_bytes(b"not even read")
+    with pytest.raises(ConfigError, match="--experimental-rerun is not supported"):
+        run_command("train", ["--experimental-rerun", str(pickled), f"hydra.run.dir={tmp_path}/r"])
+    assert not (tmp_path / "r").exists()

@@ -1,19 +1,16 @@
 """The one place pegboard reaches into Hydra's private code; nothing else may.
 
-Hydra's public entry point, ``hydra.main``, reads ``sys.argv`` and runs one app per
-program. ``pegboard`` is one program with sub-commands (``train``, ``eval``...), each
-with its own primary config, and Lightning re-runs that same command line for DDP
-workers, so ``sys.argv`` must stay as the user typed it. pegboard therefore parses the
-arguments after the sub-command with Hydra's own parser and runs Hydra the way
-``hydra.main`` does, through ``hydra._internal.utils``. ``tests/test_hydra_compat.py``
-fails when Hydra changes either function.
+Commands run through ``hydra.main``, Hydra's public entry point. Before that, pegboard
+reads the same arguments that ``hydra.main`` will (overrides, ``--cfg``,
+``--config-dir``...) to check the config before any run folder exists; Hydra offers
+its argument parser only as ``hydra._internal.utils.get_args_parser``, so it is reached
+here and nowhere else. ``tests/test_hydra_compat.py`` fails when Hydra changes it or the
+class paths below.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
 
 #: The Hydra behaviour level of every composition pegboard makes (runs, checks, the kit).
 VERSION_BASE = "1.3"
@@ -30,33 +27,4 @@ def hydra_args_parser() -> argparse.ArgumentParser:
     return get_args_parser()
 
 
-def run_hydra(
-    args: argparse.Namespace,
-    parser: argparse.ArgumentParser,
-    task: Callable[[Any], Any],
-    config_path: str,
-    config_name: str,
-) -> None:
-    """Run ``task`` as ``hydra.main`` would, at ``VERSION_BASE``, from parsed arguments.
-
-    Args:
-        args: ``hydra_args_parser().parse_args(...)``.
-        parser: The parser that made ``args`` (Hydra prints its help).
-        task: The task function.
-        config_path: The primary configs' location (``pkg://...``).
-        config_name: The primary config.
-    """
-    from hydra import version
-    from hydra._internal.utils import _run_hydra
-
-    version.setbase(VERSION_BASE)
-    _run_hydra(
-        args=args,
-        args_parser=parser,
-        task_function=task,
-        config_path=config_path,
-        config_name=config_name,
-    )
-
-
-__all__ = ["BASIC_LAUNCHER", "BASIC_SWEEPER", "VERSION_BASE", "hydra_args_parser", "run_hydra"]
+__all__ = ["BASIC_LAUNCHER", "BASIC_SWEEPER", "VERSION_BASE", "hydra_args_parser"]

@@ -105,17 +105,22 @@ def run_command(command: str, argv: Sequence[str]) -> None:
         command: A key of ``COMMANDS``.
         argv: Everything after the sub-command: overrides and Hydra flags.
     """
-    from pegboard._hydra_compat import hydra_args_parser, run_hydra
+    from pegboard._hydra_compat import hydra_args_parser
     from pegboard.runner import signals
 
     # Before anything else: a SIGTERM in any phase marks the run and exits with 143.
     signals.install()
-    parser = hydra_args_parser()
-    args = parser.parse_args(list(argv))
+    args = hydra_args_parser().parse_args(list(argv))
     if args.config_path is not None:
         raise ConfigError(
             "--config-path is not supported: each pegboard command has its own primary "
             "config; put project configs in ./configs or add a folder with --config-dir"
+        )
+    if args.experimental_rerun is not None:
+        # Hydra's rerun reads a pickle file: loading one can run any code it holds.
+        raise ConfigError(
+            "--experimental-rerun is not supported: it loads a pickled config, which can run "
+            "code; rerun with the overrides in the run's .hydra/overrides.yaml instead"
         )
     if not (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion):
         from pegboard.hooks import pack_hooks
@@ -136,15 +141,40 @@ def run_command(command: str, argv: Sequence[str]) -> None:
             COMMANDS[command].file_names,
         )
     failures: list[PegboardError] = []
-    run_hydra(
-        args,
-        parser,
-        _carrying_errors(COMMANDS[command].task, failures),
-        f"pkg://{CONFIG_MODULE}",
-        COMMANDS[command].config,
-    )
+    _run_hydra_main(COMMANDS[command], list(argv), failures)
     if failures:
         raise failures[0]
+
+
+def _run_hydra_main(command: Command, argv: list[str], failures: list[PegboardError]) -> None:
+    """Run ``command`` through ``hydra.main``, Hydra's public entry point.
+
+    ``hydra.main`` reads its arguments from ``sys.argv``, which for pegboard begins with the
+    sub-command. Hydra sees the arguments after it while it parses them; the job then
+    puts the command line back as typed, because Lightning starts DDP workers by
+    re-running ``sys.argv``, and they must run the same sub-command.
+    """
+    import sys
+
+    import hydra
+
+    from pegboard._hydra_compat import VERSION_BASE
+
+    typed = list(sys.argv)
+    task = _carrying_errors(command.task, failures)
+
+    def job(cfg: Any) -> Any:
+        sys.argv = typed
+        return task(cfg)
+
+    app = hydra.main(
+        config_path=f"pkg://{CONFIG_MODULE}", config_name=command.config, version_base=VERSION_BASE
+    )(job)
+    sys.argv = [typed[0], *argv]
+    try:
+        app()
+    finally:
+        sys.argv = typed
 
 
 def _carrying_errors(
