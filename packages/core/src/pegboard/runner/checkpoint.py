@@ -1,4 +1,4 @@
-"""What pegboard stores in a checkpoint: the run's config, pack versions and data state."""
+"""The run record pegboard stores in a checkpoint: its config, pack versions and model class."""
 
 from __future__ import annotations
 
@@ -127,29 +127,4 @@ def model_class(record: Record, path: Path, requested: str | None = None) -> Any
     return cls
 
 
-def data_state(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
-    """The datamodule state saved in a checkpoint (class names, normalization), if any.
-
-    Lightning stores ``datamodule.state_dict()`` under the datamodule's class name.
-
-    Args:
-        checkpoint: A loaded checkpoint.
-    """
-    for value in checkpoint.values():
-        # Hyperparameters may hold "mean": None; the state holds the values in use.
-        if isinstance(value, Mapping) and (value.get("class_names") or value.get("mean")):
-            return dict(value)
-    return {}
-
-
-def normalization(checkpoint: Mapping[str, Any]) -> dict[str, list[float]] | None:
-    """Per-channel ``mean`` and ``std`` the model was trained with, when recorded.
-
-    Args:
-        checkpoint: A loaded checkpoint.
-    """
-    for source in (data_state(checkpoint), checkpoint.get("datamodule_hyper_parameters") or {}):
-        mean, std = source.get("mean"), source.get("std")
-        if mean and std:
-            return {"mean": [float(m) for m in mean], "std": [float(s) for s in std]}
-    return None
+__all__ = ["Record", "model_class", "pack_differences", "record_of", "warn_pack_differences"]

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
 
+from pegboard._lightning_compat import STATE_DICT_KEY
 from pegboard.errors import ConfigError
 
 
@@ -97,7 +98,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"ckpt_path={path}: not a readable checkpoint (truncated or corrupt?): {reason}"
         ) from error
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+    if not isinstance(checkpoint, dict) or STATE_DICT_KEY not in checkpoint:
         raise ConfigError(f"ckpt_path={path}: not a Lightning checkpoint (no state_dict)")
     return checkpoint
 

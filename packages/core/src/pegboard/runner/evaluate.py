@@ -8,15 +8,9 @@ from pathlib import Path
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
-from pegboard.runner.build import (
-    build,
-    check_nodes,
-    echo,
-    scalar_metrics,
-    write_json,
-    write_run_files,
-)
+from pegboard.runner.build import build, check_nodes, scalar_metrics, write_json, write_run_files
 from pegboard.runner.fit_check import check_fits
+from pegboard.runner.lifecycle import Outcome, accuracy_line
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
@@ -37,7 +31,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     return run_stage(cfg, "eval", _evaluate)
 
 
-def _evaluate(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], dict[str, float]]:
+def _evaluate(cfg: DictConfig, run_dir: Path) -> Outcome[dict[str, float]]:
     restored = open_checkpoint(cfg, "eval")
     write_run_files(run_dir, restored.config, pack_versions())
     check_nodes([("data", restored.config["data"])])
@@ -46,19 +40,12 @@ def _evaluate(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], dict[st
     check_fits(restored.model, restored.config["data"], datamodule)
     trainer = build_trainer(restored, "eval")
     log.info("Testing %s on %s", restored.path, type(datamodule).__name__)
-    # ckpt_path restores the datamodule's state as well (normalization statistics).
+    # The model holds the checkpoint's weights already; the Trainer's RestoreDataState
+    # gives the datamodule its saved state (normalization) after its setup.
     with lightning_stage():
-        results = trainer.test(
-            restored.model,
-            datamodule=datamodule,
-            ckpt_path=str(restored.path),
-            weights_only=True,
-            verbose=False,
-        )
+        results = trainer.test(restored.model, datamodule=datamodule, verbose=False)
     metrics: dict[str, float] = {}
     for result in results:
         metrics.update(scalar_metrics(result))
     write_json(run_dir / "metrics.json", metrics)
-    if "test/acc" in metrics:
-        echo(f"Test accuracy: {metrics['test/acc']:.4f}")
-    return metrics, metrics
+    return Outcome(metrics, metrics, accuracy_line(metrics))

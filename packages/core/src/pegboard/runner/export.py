@@ -27,8 +27,9 @@ from pegboard.export import (
     export_torchscript,
     exportable,
 )
-from pegboard.runner.build import build, check_nodes, echo, write_run_files
-from pegboard.runner.checkpoint import data_state, normalization
+from pegboard.runner.build import build, check_nodes, write_run_files
+from pegboard.runner.data_state import data_class, normalization
+from pegboard.runner.lifecycle import Outcome
 from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
 from pegboard.runner.stage import Restored, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
@@ -76,9 +77,10 @@ def sample_batch(cfg: DictConfig, restored: Restored) -> torch.Tensor:
     try:
         datamodule.prepare_data()
         datamodule.setup("test")
-        state = data_state(restored.checkpoint)
-        if state and hasattr(datamodule, "load_state_dict"):
-            datamodule.load_state_dict(state)  # the normalization the model was trained with
+        same_class = type(datamodule) is data_class(str(restored.config["data"]["_target_"]))
+        if restored.data_state and same_class:
+            # The normalization the model was trained with, as Lightning would restore it.
+            datamodule.load_state_dict(restored.data_state)
         inputs = next(iter(datamodule.test_dataloader()))[0]
     except ConfigError as error:
         raise ConfigError(f"{error} (or export with sample=random)") from error
@@ -99,7 +101,7 @@ def _class_path(model: Any) -> str:
     return f"{type(model).__module__}.{type(model).__qualname__}"
 
 
-def _export(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, dict[str, Any]]:
+def _export(cfg: DictConfig, run_dir: Path, offered: Offered) -> Outcome[Path]:
     restored = open_checkpoint(cfg, "export")
     write_run_files(run_dir, restored.config, pack_versions())
     fmt = str(cfg.format)
@@ -121,8 +123,8 @@ def _export(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, dic
     except ExportError as error:  # the artifact failed or answers differently: one line, no file
         raise ConfigError(f"format={fmt}: {error}") from error
     sidecar = write_sidecar(path, fmt, model, restored, example)
-    echo(f"Exported {fmt}: {path} (checked on {len(example)} samples; details in {sidecar.name})")
-    return path, {"sample_size": float(len(example))}
+    line = f"Exported {fmt}: {path} (checked on {len(example)} samples; details in {sidecar.name})"
+    return Outcome(path, {"sample_size": float(len(example))}, (line,))
 
 
 def write_sidecar(
@@ -137,15 +139,14 @@ def write_sidecar(
         restored: The checkpoint it came from.
         example: The batch it was verified on.
     """
-    state = data_state(restored.checkpoint)
     info = {
         "format": fmt,
         "artifact": path.name,
         "input_shape": restored.input_shape,
         "input_dtype": str(example.dtype).removeprefix("torch."),
         "input_name": "input" if fmt == "onnx" else None,
-        "normalization": normalization(restored.checkpoint),
-        "class_names": state.get("class_names"),
+        "normalization": normalization(restored.checkpoint, restored.data_state),
+        "class_names": restored.data_state.get("class_names"),
         "num_classes": getattr(model, "num_classes", None),
         "model_class": _class_path(model),
         "exported_module": type(exportable(model)).__name__,

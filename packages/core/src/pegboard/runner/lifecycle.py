@@ -1,18 +1,20 @@
 """One lifecycle for every command's run directory: running, then how the run ended.
 
-``train``, ``eval``, ``predict`` and ``export`` each run their body inside
-``run_with_status``: ``status.json`` says ``running`` while it works, then
-``completed``, ``failed`` (with the error) or ``interrupted``. A run stopped by SIGTERM or
-Ctrl+C, in any phase, exits with 143 or 130 so that schedulers and scripts never take it
-for finished.
+``train``, ``eval``, ``predict`` and ``export`` each hand ``run_in_directory`` a body
+that returns an ``Outcome``: ``status.json`` says ``running`` while it works, then
+``completed`` with the outcome's metrics, ``failed`` (with the error) or
+``interrupted``; the outcome's summary lines and the run directory are printed last. A
+run stopped by SIGTERM or Ctrl+C, in any phase, exits with 143 or 130 so that
+schedulers and scripts never take it for finished.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pegboard.errors import PegboardError
 from pegboard.runner.build import echo
@@ -22,10 +24,25 @@ from pegboard.runner.signals import EXIT_SIGTERM, exit_status
 Result = TypeVar("Result")
 
 
-def run_with_status(
+@dataclass(frozen=True)
+class Outcome(Generic[Result]):
+    """What a command's body hands back to the lifecycle of its run directory.
+
+    Args:
+        result: What the command returns (the metric a sweeper optimizes, a file).
+        metrics: Recorded with ``completed`` in ``status.json``.
+        summary: Lines printed once the run is marked completed, before its directory.
+    """
+
+    result: Result
+    metrics: dict[str, Any]
+    summary: Sequence[str] = field(default_factory=tuple)
+
+
+def run_in_directory(
     run_dir: Path,
     command: str,
-    body: Callable[[], tuple[Result, dict[str, Any]]],
+    body: Callable[[], Outcome[Result]],
     resume_hint: Sequence[str] = (),
 ) -> Result:
     """Run ``body`` with ``status.json`` kept true in ``run_dir``.
@@ -33,11 +50,11 @@ def run_with_status(
     Args:
         run_dir: The run directory (created if missing).
         command: The command's name, for messages.
-        body: Returns the command's result and the metrics recorded with ``completed``.
+        body: The command's work.
         resume_hint: Lines printed when a signal stopped the run (how to continue it).
 
     Returns:
-        What ``body`` returned first.
+        The outcome's ``result``.
 
     Raises:
         SystemExit: 143 after SIGTERM, 130 after Ctrl+C (the run marked ``interrupted``).
@@ -45,7 +62,7 @@ def run_with_status(
     run_dir.mkdir(parents=True, exist_ok=True)
     status = RunStatus(run_dir)
     try:
-        result, metrics = body()
+        outcome = body()
     except BaseException as error:
         marked = status.failed(error)
         code = exit_status(error)
@@ -64,8 +81,18 @@ def run_with_status(
                 file=sys.stderr,
             )
         raise
-    status.completed(metrics)
-    return result
+    status.completed(outcome.metrics)
+    echo(*outcome.summary, f"Run directory: {run_dir}")
+    return outcome.result
+
+
+def accuracy_line(metrics: dict[str, float]) -> tuple[str, ...]:
+    """``Test accuracy: 0.9443`` when the metrics have a test accuracy, else nothing.
+
+    Args:
+        metrics: A run's final metrics.
+    """
+    return (f"Test accuracy: {metrics['test/acc']:.4f}",) if "test/acc" in metrics else ()
 
 
 def announce_finished(cfg: Any) -> None:
@@ -101,4 +128,4 @@ def announce_finished(cfg: Any) -> None:
     )
 
 
-__all__ = ["announce_finished", "run_with_status"]
+__all__ = ["Outcome", "accuracy_line", "announce_finished", "run_in_directory"]

@@ -14,9 +14,10 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 
-from pegboard.runner.build import build, check_nodes, echo, write_run_files
-from pegboard.runner.checkpoint import data_state, normalization
+from pegboard.runner.build import build, check_nodes, write_run_files
+from pegboard.runner.data_state import normalization
 from pegboard.runner.fit_check import check_fits
+from pegboard.runner.lifecycle import Outcome
 from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
 from pegboard.runner.predictions import class_names_from, prediction_rows, run_predict
 from pegboard.runner.signals import lightning_stage
@@ -52,12 +53,12 @@ def _class_names(restored: Restored, datamodule: Any) -> Callable[[int], list[st
     return class_names_from(
         [
             lambda: datamodule.class_names,
-            lambda: data_state(restored.checkpoint)["class_names"],
+            lambda: restored.data_state["class_names"],
         ]
     )
 
 
-def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, dict[str, Any]]:
+def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> Outcome[Path]:
     restored = open_checkpoint(cfg, "predict")
     write_run_files(run_dir, restored.config, pack_versions())
     pl.seed_everything(int(restored.config.get("seed") or 0), workers=True, verbose=False)
@@ -69,7 +70,7 @@ def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, di
         from pegboard.runner.images import image_files, load_images
 
         files = image_files(Path(str(cfg.input)))
-        stats = normalization(restored.checkpoint) or {}
+        stats = normalization(restored.checkpoint, restored.data_state) or {}
         inputs = load_images(files, restored.input_shape, stats.get("mean"), stats.get("std"))
         loader = TensorBatchLoader(
             inputs, torch.zeros(len(inputs), dtype=torch.long), int(cfg.get("batch_size", 64))
@@ -81,15 +82,9 @@ def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, di
         check_nodes([("data", restored.config["data"])])
         datamodule = build(restored.config["data"], "data")
         check_fits(restored.model, restored.config["data"], datamodule)
-        # ckpt_path restores the datamodule's normalization statistics as well.
+        # The Trainer's RestoreDataState gives the datamodule its saved normalization.
         with lightning_stage():
-            batches = run_predict(
-                trainer,
-                restored.model,
-                datamodule=datamodule,
-                ckpt_path=str(restored.path),
-                weights_only=True,
-            )
+            batches = run_predict(trainer, restored.model, datamodule=datamodule)
     name = type(restored.model).__name__
     rows = prediction_rows(batches, _class_names(restored, datamodule), paths, name)
     fmt = str(cfg.get("output_format", "csv"))
@@ -98,8 +93,9 @@ def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> tuple[Path, di
         path = write_with_pack("output_format", fmt, offered, rows, path)
     else:
         write_predictions(rows, path)
-    echo(f"Predictions: {path} ({len(rows)} rows)")
-    return path, {"predictions": float(len(rows))}
+    return Outcome(
+        path, {"predictions": float(len(rows))}, (f"Predictions: {path} ({len(rows)} rows)",)
+    )
 
 
 def write_predictions(rows: Sequence[dict[str, Any]], path: Path) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
+from pegboard._lightning_compat import LEAFSPEC_WARNING
 from pegboard.runner.callbacks import AfterEachEpoch
 
 #: Environment variable: set to 1 to keep every third-party info line.
@@ -37,11 +38,6 @@ NOISY_LOGGERS = {
 }
 
 
-#: The start of torch's deprecation message: a literal without commas, because
-#: PYTHONWARNINGS takes no regex and separates its entries with commas.
-_LEAFSPEC = "`isinstance(treespec"
-
-
 def quiet_third_parties() -> None:
     """Turn the known noisy loggers down to warnings (unless ``PEGBOARD_VERBOSE=1``)."""
     if os.environ.get(VERBOSE_ENV) == "1":
@@ -50,8 +46,8 @@ def quiet_third_parties() -> None:
         logging.getLogger(name).setLevel(level)
     # torch deprecated LeafSpec checks that Lightning still makes on every batch. The
     # environment carries the filter to processes that ddp_spawn starts.
-    warnings.filterwarnings("ignore", message=re.escape(_LEAFSPEC), category=FutureWarning)
-    wanted = f"ignore:{_LEAFSPEC}:FutureWarning"
+    warnings.filterwarnings("ignore", message=re.escape(LEAFSPEC_WARNING), category=FutureWarning)
+    wanted = f"ignore:{LEAFSPEC_WARNING}:FutureWarning"
     present = os.environ.get("PYTHONWARNINGS", "")
     if wanted not in present.split(","):
         os.environ["PYTHONWARNINGS"] = f"{present},{wanted}" if present else wanted

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pegboard._lightning_compat import CALLBACKS_KEY
 from pegboard.errors import ConfigError
 from pegboard.runner.checkpoint_io import load_checkpoint, remove_partial_writes
 
@@ -144,7 +145,7 @@ def recorded_best(checkpoint: Mapping[str, Any]) -> list[str]:
     """
     from pytorch_lightning.callbacks import ModelCheckpoint
 
-    for key, state in (checkpoint.get("callbacks") or {}).items():
+    for key, state in (checkpoint.get(CALLBACKS_KEY) or {}).items():
         if not str(key).startswith(ModelCheckpoint.__qualname__) or not isinstance(state, Mapping):
             continue
         best = state.get("best_model_path")

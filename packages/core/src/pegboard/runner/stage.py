@@ -1,5 +1,9 @@
 """What eval, predict and export share: open ``ckpt_path`` and rebuild the run it came from.
 
+The checkpoint file is read once, here: the model is rebuilt from that read, and the
+Trainer of ``eval`` and ``predict`` is given the model and the datamodule state from it
+rather than the path (which Lightning would read again).
+
 Each of those stages composes its own primary config, whose ``model`` and ``data``
 groups default to nothing. The model always comes from the checkpoint (its class from
 the stored config, its weights and constructor values from the file); ``data`` comes
@@ -9,6 +13,7 @@ given as ``+data.KEY=VALUE`` are merged over the stored data config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +21,13 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from pegboard._lightning_compat import module_from_checkpoint
 from pegboard.config_guard import check_checkpoint_config, check_config
 from pegboard.errors import ConfigError
-from pegboard.runner.build import build, check_nodes, echo, named_nodes, resolve
+from pegboard.runner.build import build, check_nodes, named_nodes, resolve
 from pegboard.runner.checkpoint import Record, model_class, record_of, warn_pack_differences
-from pegboard.runner.lifecycle import run_with_status
+from pegboard.runner.data_state import RestoreDataState, data_class, saved_data_state
+from pegboard.runner.lifecycle import Outcome, run_in_directory
 from pegboard.runner.quiet import plain_progress
 from pegboard.runner.run_search import resolve_checkpoint
 from pegboard.runtime import pack_versions
@@ -39,7 +46,8 @@ class Restored:
         record: The config and pack versions it stores.
         model: The model rebuilt from it, in eval mode, on the CPU.
         config: The stage's resolved config with ``model`` and ``data`` filled in.
-        pack_differences: Installed packs that differ from the recorded ones.
+        data_state: The state its training datamodule saved (class names,
+            normalization), by Lightning's key for that class; empty when none.
     """
 
     path: Path
@@ -47,7 +55,7 @@ class Restored:
     record: Record
     model: Any
     config: dict[str, Any]
-    pack_differences: list[str]
+    data_state: dict[str, Any]
 
     @property
     def input_shape(self) -> list[int]:
@@ -107,11 +115,11 @@ def open_checkpoint(cfg: DictConfig, command: str) -> Restored:
     path, checkpoint = resolve_checkpoint(value, runs_dir, cfg.get("run"))
     record = record_of(checkpoint, path)
     check_checkpoint_config(record.config, checkpoint, path)
-    differences = warn_pack_differences(record, pack_versions(), path)
+    warn_pack_differences(record, pack_versions(), path)
     requested = OmegaConf.select(cfg, "model._target_", default=None)
     cls = model_class(record, path, str(requested) if requested else None)
     try:
-        model = cls.load_from_checkpoint(path, map_location="cpu", weights_only=True)
+        model = module_from_checkpoint(cls, checkpoint)
     except Exception as error:
         raise ConfigError(
             f"ckpt_path={path}: cannot rebuild {cls.__name__} from it: "
@@ -124,21 +132,20 @@ def open_checkpoint(cfg: DictConfig, command: str) -> Restored:
     config["model"] = dict(record.config.get("model") or {})
     config["data"] = _data_config(cfg, record)
     config["ckpt_path"] = str(path)
-    return Restored(path, checkpoint, record, model, config, differences)
+    trained_on = data_class(str((record.config.get("data") or {}).get("_target_", "")))
+    return Restored(
+        path, checkpoint, record, model, config, saved_data_state(checkpoint, trained_on)
+    )
 
 
-def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
-    """Run ``body(cfg, run_dir)`` with a run directory and ``status.json``, as train does.
+def run_stage(cfg: DictConfig, command: str, body: Callable[[DictConfig, Path], Outcome]) -> Any:
+    """Run ``body(cfg, run_dir)`` in the stage's run directory (``run_in_directory``).
 
     Args:
         cfg: The stage's composed config.
         command: The stage's name, for messages.
-        body: ``(cfg, run_dir) -> (result, metrics)``.
+        body: The stage's work.
     """
-    import warnings
-
-    # Restoring from ckpt_path without the training callbacks is what these stages mean.
-    warnings.filterwarnings("ignore", message="Be aware that when using `ckpt_path`")
     # Every _target_ of the stage's own config, before anything is built (left as written:
     # nodes may interpolate a data config this stage does not have). Its model node is
     # never built, only compared with the checkpoint's class.
@@ -146,9 +153,7 @@ def run_stage(cfg: DictConfig, command: str, body: Any) -> Any:
     assert isinstance(tree, dict)
     check_config({str(key): value for key, value in tree.items() if key != "model"})
     run_dir = Path(str(cfg.paths.output_dir))
-    result = run_with_status(run_dir, command, lambda: body(cfg, run_dir))
-    echo(f"Run directory: {run_dir}")
-    return result
+    return run_in_directory(run_dir, command, lambda: body(cfg, run_dir))
 
 
 def build_trainer(restored: Restored, command: str, **extra: Any) -> pl.Trainer:
@@ -168,7 +173,11 @@ def build_trainer(restored: Restored, command: str, **extra: Any) -> pl.Trainer:
     )
     built = [build(node, f"logger.{name}") for name, node in loggers.items()]
     node = dict(config["trainer"])
-    callbacks = [*(extra.pop("callbacks", None) or []), *pack_hooks().callbacks(config, command)]
+    callbacks = [
+        RestoreDataState(restored.checkpoint),
+        *(extra.pop("callbacks", None) or []),
+        *pack_hooks().callbacks(config, command),
+    ]
     callbacks = plain_progress(node, callbacks, epochs=False)
     trainer: pl.Trainer = build(
         node, "trainer", logger=built or False, callbacks=callbacks, **extra

@@ -16,7 +16,6 @@ from pegboard.runner.build import (
     build,
     check_nodes,
     check_seed,
-    echo,
     named_nodes,
     print_config_tree,
     resolve,
@@ -34,7 +33,7 @@ from pegboard.runner.callbacks import (
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO
 from pegboard.runner.contract import check_model, split_kit
 from pegboard.runner.fit_check import check_fits
-from pegboard.runner.lifecycle import run_with_status
+from pegboard.runner.lifecycle import Outcome, accuracy_line, run_in_directory
 from pegboard.runner.metadata import RunMetadata
 from pegboard.runner.monitors import check_final_metric, swept_metric
 from pegboard.runner.quiet import plain_progress
@@ -60,14 +59,13 @@ def train(cfg: DictConfig) -> float | None:
         The value of ``cfg.optimized_metric`` for sweepers, or ``None`` when unset.
     """
     run_dir = Path(cfg.paths.output_dir)
-    metrics = run_with_status(
-        run_dir, "train", lambda: (found := _train(cfg, run_dir), found), resume_hint(run_dir)
-    )
-    if "test/acc" in metrics:
-        echo(f"Test accuracy: {metrics['test/acc']:.4f}")
-    echo(f"Run directory: {run_dir}")
     metric = cfg.get("optimized_metric")
-    return metrics.get(metric) if metric else None
+
+    def body() -> Outcome[float | None]:
+        metrics = _train(cfg, run_dir)
+        return Outcome(metrics.get(metric) if metric else None, metrics, accuracy_line(metrics))
+
+    return run_in_directory(run_dir, "train", body, resume_hint(run_dir))
 
 
 def check_optimizers(model: Any) -> None:

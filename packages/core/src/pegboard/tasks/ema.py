@@ -7,6 +7,8 @@ import copy
 import torch
 from torch import nn
 
+from pegboard._lightning_compat import foreach_lerp_
+
 
 class WeightEMA(nn.Module):
     """A frozen copy of a network whose weights follow the live ones as an EMA.
@@ -61,7 +63,7 @@ class WeightEMA(nn.Module):
         ]
         live: list[torch.Tensor] = [p.detach() for p in net.parameters() if p.is_floating_point()]
         if averaged:
-            torch._foreach_lerp_(averaged, live, 1.0 - decay)
+            foreach_lerp_(averaged, live, 1.0 - decay)
         for ema_buffer, buffer in zip(self.module.buffers(), net.buffers(), strict=True):
             ema_buffer.copy_(buffer)
         self.num_updates += 1
