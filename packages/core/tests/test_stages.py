@@ -149,3 +149,24 @@ def test_a_checkpoint_data_config_never_downloads_or_writes_a_cache() -> None:
     # Asked for on the command line, it is the user's decision.
     chosen = OmegaConf.create({"data": {"download": True}})
     assert _data_config(chosen, record) == {**stored, "cache": False}
+
+
+@pytest.mark.parametrize("command", ["eval", "predict", "export"])
+def test_each_stage_reads_its_checkpoint_once(
+    trained: Path, tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    best, reads = _best(trained), []
+    real_load = torch.load
+
+    def counting_load(source: object, *args: object, **kwargs: object) -> object:
+        if Path(str(source)) == best:
+            reads.append(source)
+        return real_load(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(torch, "load", counting_load)
+    stage = {"eval": evaluate, "predict": predict, "export": export}[command]
+    # export runs no Trainer: it has no trainer settings to give.
+    overrides = [f"ckpt_path={best}", *(["format=torchscript"] if command == "export" else STAGE)]
+    with compose_config(overrides, [KIT_CONFIGS], tmp_path, config_name=command) as cfg:
+        stage(cfg)
+    assert len(reads) == 1
