@@ -72,3 +72,6 @@ class DataModule(pl.LightningDataModule, ABC):
                 f"data.num_classes={num_classes} but {name} has {self.num_classes} classes; "
                 f"set data.num_classes={self.num_classes}"
             )
+
+
+__all__ = ["DataModule"]

@@ -21,3 +21,6 @@ class DataNotFound(ConfigError):
 
 class PluginError(PegboardError):
     """A plugin pack is broken, incompatible or in conflict with another pack."""
+
+
+__all__ = ["ConfigError", "DataNotFound", "PegboardError", "PluginError"]

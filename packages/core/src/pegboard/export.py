@@ -284,3 +284,16 @@ def export_safetensors(
 
 def _class_path(model: nn.Module) -> str:
     return f"{type(model).__module__}.{type(model).__qualname__}"
+
+
+__all__ = [
+    "ATOL",
+    "ONNX_HINT",
+    "RTOL",
+    "ExportError",
+    "export_onnx",
+    "export_safetensors",
+    "export_torchscript",
+    "exportable",
+    "other_batch",
+]

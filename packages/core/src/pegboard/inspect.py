@@ -90,3 +90,6 @@ def human(number: float) -> str:
         if abs(number) >= scale:
             return f"{number / scale:.2f}{unit}"
     return f"{number:.0f}"
+
+
+__all__ = ["human", "model_info"]

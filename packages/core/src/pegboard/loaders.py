@@ -140,3 +140,6 @@ class TensorBatchLoader:
             epoch, batches = epoch + 1, 0
         self.epoch, self._skip = epoch, batches
         self._position = (epoch, batches)
+
+
+__all__ = ["TensorBatchLoader"]

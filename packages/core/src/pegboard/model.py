@@ -139,3 +139,6 @@ class Model(pl.LightningModule, ABC):
                 "monitor": self.scheduler_monitor,
             },
         }
+
+
+__all__ = ["Model", "OptimizerFactory", "SchedulerFactory"]

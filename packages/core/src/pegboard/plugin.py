@@ -181,3 +181,15 @@ def config_options(package: str) -> dict[str, list[str]]:
     if folders and all(os.path.isdir(folder) for folder in folders):
         return folder_options(*folders)
     return folder_options(files(package))  # zipped or otherwise unusual installs
+
+
+__all__ = [
+    "API_VERSION",
+    "ENTRY_POINT_GROUP",
+    "HOOKS_API",
+    "SUPPORTED_API_VERSIONS",
+    "Plugin",
+    "config_options",
+    "folder_options",
+    "load_object",
+]

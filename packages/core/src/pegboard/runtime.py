@@ -71,3 +71,16 @@ def hook_modules() -> dict[str, str]:
     """The hook modules recorded by ``set_hook_modules`` (none without the launcher)."""
     recorded = json.loads(os.environ.get(HOOKS_ENV) or "{}")
     return {str(pack): str(module) for pack, module in recorded.items()}
+
+
+__all__ = [
+    "CLASSES_ENV",
+    "HOOKS_ENV",
+    "PACKS_ENV",
+    "hook_modules",
+    "pack_versions",
+    "plugin_classes",
+    "set_hook_modules",
+    "set_pack_versions",
+    "set_plugin_classes",
+]

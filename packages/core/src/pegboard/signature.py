@@ -95,3 +95,6 @@ def extends(cls: C) -> C:
     )
     publish_signature(cls)
     return cls
+
+
+__all__ = ["extends", "publish_signature"]

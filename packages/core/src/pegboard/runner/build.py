@@ -190,17 +190,6 @@ def scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     return {name: float(value) for name, value in sorted(metrics.items())}
 
 
-def echo(*lines: str) -> None:
-    """Print on the launching process only: DDP workers would repeat every line.
-
-    Args:
-        *lines: Lines to print.
-    """
-    if is_launching_process():
-        for line in lines:
-            print(line)
-
-
 def print_config_tree(config: Mapping[str, Any], first: Iterable[str] = ()) -> None:
     """Print the resolved config as a rich tree, one branch per top-level key.
 
@@ -224,3 +213,20 @@ def print_config_tree(config: Mapping[str, Any], first: Iterable[str] = ()) -> N
         branch.add(Syntax(text.rstrip() or "null", "yaml", theme="ansi_dark"))
     # soft_wrap: long values are printed whole, never cut at the terminal width.
     Console(soft_wrap=True).print(tree)
+
+
+__all__ = [
+    "EXTRAS",
+    "SEED_RANGE",
+    "build",
+    "check_log_dir",
+    "check_nodes",
+    "check_seed",
+    "missing_value_error",
+    "named_nodes",
+    "print_config_tree",
+    "resolve",
+    "scalar_metrics",
+    "write_json",
+    "write_run_files",
+]

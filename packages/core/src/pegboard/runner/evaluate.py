@@ -49,3 +49,6 @@ def _evaluate(cfg: DictConfig, run_dir: Path) -> Outcome[dict[str, float]]:
         metrics.update(scalar_metrics(result))
     write_json(run_dir / "metrics.json", metrics)
     return Outcome(metrics, metrics, accuracy_line(metrics))
+
+
+__all__ = ["evaluate"]

@@ -158,3 +158,6 @@ def write_sidecar(
     sidecar = path.with_name(path.name + ".json")
     sidecar.write_text(json.dumps(info, indent=2, default=str))
     return sidecar
+
+
+__all__ = ["EXPORT_HOOK", "FORMATS", "export", "sample_batch", "write_sidecar"]

@@ -82,3 +82,6 @@ def load_images(
         scale = torch.tensor([float(s) for s in std]).view(1, -1, 1, 1)
         batch = (batch - shift) / scale
     return batch
+
+
+__all__ = ["EXTENSIONS", "image_files", "load_images"]

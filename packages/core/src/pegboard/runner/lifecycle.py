@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pegboard.errors import PegboardError
-from pegboard.runner.build import echo
+from pegboard.runner._console import echo
 from pegboard.runner.rundir import STATUS_FILE, RunStatus, is_launching_process, read_status
 from pegboard.runner.signals import EXIT_SIGTERM, exit_status
 

@@ -58,3 +58,6 @@ class RunMetadata(pl.Callback):
             torch.set_rng_state(rng["torch"])
             version, state, gauss = rng["python"]
             random.setstate((version, tuple(state), gauss))
+
+
+__all__ = ["CHECKPOINT_KEY", "RunMetadata"]

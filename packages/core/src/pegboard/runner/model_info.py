@@ -66,3 +66,6 @@ def show_model_info(cfg: DictConfig) -> dict[str, Any]:
     info["class"] = f"{type(model).__module__}.{type(model).__qualname__}"
     print(format_info(info["class"], info))
     return info
+
+
+__all__ = ["format_info", "show_model_info"]

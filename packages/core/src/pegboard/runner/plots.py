@@ -144,3 +144,14 @@ def write_plots(
         figures[CONFUSION_MATRIX] = confusion_matrix_figure(counts, names)
     to_tensorboard(loggers, {name.removesuffix(".png"): fig for name, fig in figures.items()}, step)
     return [save(figure, run_dir / name) for name, figure in figures.items()]
+
+
+__all__ = [
+    "CONFUSION_MATRIX",
+    "LEARNING_CURVES",
+    "confusion_matrix_figure",
+    "learning_curves_figure",
+    "save",
+    "to_tensorboard",
+    "write_plots",
+]

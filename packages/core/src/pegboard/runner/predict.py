@@ -120,3 +120,6 @@ def write_predictions(rows: Sequence[dict[str, Any]], path: Path) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     return path
+
+
+__all__ = ["FORMATS", "PREDICT_HOOK", "predict", "write_predictions"]

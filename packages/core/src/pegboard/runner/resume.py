@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from pegboard.config_guard import check_checkpoint_config, check_config
 from pegboard.errors import ConfigError
-from pegboard.runner.build import echo
+from pegboard.runner._console import echo
 from pegboard.runner.checkpoint import record_of
 from pegboard.runner.checkpoint_io import load_checkpoint
 from pegboard.runner.metadata import CHECKPOINT_KEY

@@ -187,3 +187,13 @@ def read_status(run_dir: Path) -> dict[str, Any]:
     if status.get("status") == "running" and ours and not _alive(int(pid or 0)):
         status = {**status, "status": "crashed", "recorded": "running"}
     return status
+
+
+__all__ = [
+    "STATUS_FILE",
+    "RunStatus",
+    "UniqueRunDir",
+    "claim_run_dir",
+    "is_launching_process",
+    "read_status",
+]

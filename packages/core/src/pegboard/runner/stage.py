@@ -183,3 +183,6 @@ def build_trainer(restored: Restored, command: str, **extra: Any) -> pl.Trainer:
         node, "trainer", logger=built or False, callbacks=callbacks, **extra
     )
     return trainer
+
+
+__all__ = ["Restored", "build_trainer", "open_checkpoint", "run_stage"]

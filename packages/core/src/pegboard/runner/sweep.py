@@ -98,3 +98,6 @@ class MultirunSummary(Callback):
         path = write_summary(Path(str(config.hydra.sweep.dir)))
         if path is not None:
             print(f"Multirun summary: {path}")
+
+
+__all__ = ["SUMMARY_FILE", "MultirunSummary", "collect", "write_summary"]

@@ -155,3 +155,6 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
                 f"{path}.{key}={value!r}: expected {_describe(annotation)}, "
                 f"got {type(value).__name__} (argument {key!r} of {target_name})"
             )
+
+
+__all__ = ["UNRESOLVED", "check_node"]

@@ -280,3 +280,6 @@ class ClassificationModel(Model):
         inputs = batch[0] if isinstance(batch, list | tuple) else batch
         probabilities = self._logits(inputs).softmax(dim=1)
         return {"probabilities": probabilities, "prediction": probabilities.argmax(dim=1)}
+
+
+__all__ = ["ClassificationModel"]

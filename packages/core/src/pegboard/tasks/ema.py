@@ -81,3 +81,6 @@ class WeightEMA(nn.Module):
             x: A batch of inputs.
         """
         return self.module(x)
+
+
+__all__ = ["WeightEMA"]

@@ -73,3 +73,6 @@ class EpochMeans:
             self.count = int(state["count"])
             self._loss_sum = torch.tensor(float(state["loss_sum"]))
             self._correct = torch.tensor(int(state["correct"]))
+
+
+__all__ = ["EpochMeans"]

@@ -11,3 +11,6 @@ plugin = Plugin(
     models={"kit_linear": "pegboard.testing.models:LinearClassifier"},
     datamodules={"kit_images": "pegboard.testing.datamodule:RandomImageDataModule"},
 )
+
+
+__all__ = ["plugin"]

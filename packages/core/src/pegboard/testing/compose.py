@@ -39,3 +39,6 @@ def compose_config(
 
     with initialize_config_module("pegboard.conf", version_base=VERSION_BASE):
         yield compose(config_name, overrides=[*extra, *overrides])
+
+
+__all__ = ["KIT_CONFIGS", "compose_config"]

@@ -71,3 +71,6 @@ class RandomImageDataModule(DataModule):
 
     def predict_dataloader(self) -> TensorBatchLoader:
         return self._loader("test")
+
+
+__all__ = ["RandomImageDataModule"]

@@ -128,3 +128,6 @@ def check_export(
             f"{EXPORT_UNSUPPORTED} = '<reason>' on {type(model).__name__}"
         ) from error
     return done
+
+
+__all__ = ["EXPORT_UNSUPPORTED", "CheckSkipped", "check_export", "check_hparams"]

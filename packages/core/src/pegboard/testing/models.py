@@ -31,3 +31,6 @@ class LinearClassifier(ClassificationModel):
         super().__init__(num_classes, optimizer=optimizer, scheduler=scheduler)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+
+
+__all__ = ["LinearClassifier"]

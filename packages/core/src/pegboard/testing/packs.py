@@ -78,3 +78,6 @@ def write_pack(
         f"[pegboard.plugins]\n{name} = {module}._plugin:plugin\n"
     )
     return module
+
+
+__all__ = ["DEFAULT_MANIFEST", "write_pack"]

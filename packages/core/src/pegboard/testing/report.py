@@ -162,3 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["MARKER", "Result", "main", "run_checks"]

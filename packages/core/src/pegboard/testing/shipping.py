@@ -56,3 +56,6 @@ def check_configs_shipped(package: str) -> str:
         "package data (hatchling ships every file under the package folder)"
     )
     return f"{package}: all {len(on_disk)} config files are in the installed wheel"
+
+
+__all__ = ["check_configs_shipped"]

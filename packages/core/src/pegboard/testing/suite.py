@@ -119,3 +119,6 @@ def _skipping(check: Any, *args: Any) -> Any:
         pytest.skip(skipped.reason)
     except DataNotFound as absent:  # a dataset's files are not here, nor downloadable
         pytest.skip(f"its files are not on this machine: {absent}")
+
+
+__all__ = ["PackTestSuite"]

@@ -27,3 +27,6 @@ def quiet_trainer(root: str | Path | None = None, **options: Any) -> Any:
     }
     settings.update(options)
     return pl.Trainer(**settings)
+
+
+__all__ = ["quiet_trainer"]
