@@ -246,3 +246,6 @@ def training_augment(
         options, num_classes=num_classes, mean=mean, std=std, seed=seed
     )
     return augmenter if augmenter.enabled else None
+
+
+__all__ = ["BatchAugment", "training_augment"]

@@ -86,3 +86,6 @@ class NormalizedBatchLoader(TensorBatchLoader):
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for pixels, targets in super().__iter__():
             yield self.normalize(pixels), targets
+
+
+__all__ = ["Normalize", "NormalizedBatchLoader", "channel_stats"]

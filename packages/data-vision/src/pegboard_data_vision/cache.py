@@ -81,3 +81,6 @@ def save(path: Path, payload: dict[str, Any]) -> None:
     torch.save(payload, temporary)
     temporary.replace(path)
     log.info("Cached decoded tensors in %s", path)
+
+
+__all__ = ["cache_path", "fingerprint", "load", "save"]

@@ -177,3 +177,6 @@ class CIFAR100DataModule(_CifarBase):
             self._read((self.test_file,), key),
             self._names(f"{self.labels}_label_names", fallback),
         )
+
+
+__all__ = ["CIFAR10DataModule", "CIFAR100DataModule", "read_batch"]

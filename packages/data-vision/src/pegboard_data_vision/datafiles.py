@@ -154,3 +154,6 @@ def missing_message(
         "data.download=true to download and verify them."
     )
     return "\n".join(lines)
+
+
+__all__ = ["DatasetFiles", "missing_message"]

@@ -86,3 +86,6 @@ def decode_cached(path: Path, decode: Callable[[], Decoded]) -> Decoded:
     decoded = decode()
     cache.save(path, decoded.to_payload())
     return decoded
+
+
+__all__ = ["Decoded", "Pair", "Split", "decode_cached"]

@@ -51,3 +51,6 @@ class DigitsDataModule(ImageDataModule):
         pixels = torch.as_tensor(digits.images, dtype=torch.uint8).unsqueeze(1)
         labels = torch.as_tensor(digits.target, dtype=torch.long)
         return Decoded((pixels, labels), None, list(CLASS_NAMES))
+
+
+__all__ = ["DigitsDataModule"]

@@ -164,3 +164,6 @@ def fetch_all(remotes: Sequence[Remote], folder: Path, mirror: str | None = None
         path = fetch(remote, folder, mirror)
         if remote.extract:
             extract(path, folder)
+
+
+__all__ = ["Remote", "extract", "fetch", "fetch_all", "md5sum"]

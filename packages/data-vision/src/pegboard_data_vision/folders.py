@@ -246,3 +246,13 @@ def stream_loader(
         collate_fn=CollateNormalized(normalize),
         generator=torch.Generator().manual_seed(seed) if shuffle else None,
     )
+
+
+__all__ = [
+    "Entries",
+    "decode_entries",
+    "index_folder",
+    "list_classes",
+    "readable_entries",
+    "stream_loader",
+]

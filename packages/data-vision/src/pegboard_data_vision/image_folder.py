@@ -214,3 +214,6 @@ class ImageFolderDataModule(ImageDataModule):
 
     def _split_folder(self, split: str) -> Path:
         return Path(self.extra_dirs.get(split) or self.folder())
+
+
+__all__ = ["ImageFolderDataModule"]

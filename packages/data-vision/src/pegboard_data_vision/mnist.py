@@ -174,3 +174,12 @@ class KMNISTDataModule(IdxDataModule):
             "7320c461ea6c1c855c0b718fb2a4b134",
         ),
     )
+
+
+__all__ = [
+    "FashionMNISTDataModule",
+    "IdxDataModule",
+    "KMNISTDataModule",
+    "MNISTDataModule",
+    "read_idx",
+]

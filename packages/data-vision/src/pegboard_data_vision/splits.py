@@ -64,3 +64,6 @@ def assemble(
             f"it cuts {sorted(plan)}, the dataset gives {sorted(given)}"
         )
     return {name: given[name] if name in given else take(train, plan[name]) for name in SPLITS}
+
+
+__all__ = ["assemble", "split_indices", "take"]

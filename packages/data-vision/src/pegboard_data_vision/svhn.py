@@ -68,3 +68,6 @@ class SVHNDataModule(ImageDataModule):
         return Decoded(
             read_mat(folder / self.files[0]), read_mat(folder / self.files[1]), self.class_names
         )
+
+
+__all__ = ["SVHNDataModule", "read_mat"]

@@ -79,3 +79,6 @@ class SyntheticDataModule(ImageDataModule):
                 pixels[start : start + len(chunk)] = values.clamp_(0, 255).to(torch.uint8)
             parts.append((pixels, labels))
         return Decoded(parts[0], parts[1], self.class_names)
+
+
+__all__ = ["SyntheticDataModule"]

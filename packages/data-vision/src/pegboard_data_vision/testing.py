@@ -210,3 +210,14 @@ def write_image_folder(
     empty = folder / classes[-1] / "empty.jpg"
     empty.write_bytes(b"")
     return [truncated, notes, empty]
+
+
+__all__ = [
+    "idx_bytes",
+    "tar_folder",
+    "write_cifar10",
+    "write_cifar100",
+    "write_image_folder",
+    "write_mnist",
+    "write_svhn",
+]

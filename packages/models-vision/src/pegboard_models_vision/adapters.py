@@ -162,3 +162,6 @@ class TorchvisionModel(ClassificationModel):
             net = torchvision.models.get_model(name, weights=weights, **kwargs)
             _replace_last_linear(net, num_classes)
         self.net = _ChannelAdapter(channels, net) if channels != 3 else net
+
+
+__all__ = ["MissingExtraError", "TimmModel", "TorchvisionModel", "import_extra", "missing_extra"]

@@ -232,3 +232,14 @@ def classifier_head(channels: int, num_classes: int, dropout: float = 0.0) -> nn
     return nn.Sequential(
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, num_classes)
     )
+
+
+__all__ = [
+    "BasicBlock",
+    "Bottleneck",
+    "DropPath",
+    "InvertedResidual",
+    "classifier_head",
+    "conv_bn",
+    "drop_path_rates",
+]

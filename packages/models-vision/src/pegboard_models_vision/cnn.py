@@ -66,3 +66,6 @@ class CNN(ClassificationModel):
             nn.Linear(channels, num_classes),
         ]
         self.net = nn.Sequential(*layers)
+
+
+__all__ = ["CNN"]

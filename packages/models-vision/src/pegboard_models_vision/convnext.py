@@ -137,3 +137,6 @@ class ConvNeXt(ClassificationModel):
             if isinstance(module, nn.Conv2d | nn.Linear):
                 nn.init.trunc_normal_(module.weight, std=0.02)
                 nn.init.zeros_(module.bias)
+
+
+__all__ = ["ConvNeXt"]

@@ -63,3 +63,6 @@ class LeNet5(ClassificationModel):
             nn.ReLU(inplace=True),
             nn.Linear(84, num_classes),
         )
+
+
+__all__ = ["LeNet5"]

@@ -42,3 +42,6 @@ class MLP(ClassificationModel):
             width = hidden
         layers.append(nn.Linear(width, num_classes))
         self.net = nn.Sequential(*layers)
+
+
+__all__ = ["MLP"]

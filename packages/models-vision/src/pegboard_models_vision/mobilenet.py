@@ -80,3 +80,6 @@ class MobileNetV2(ClassificationModel):
         layers.append(conv_bn(in_channels, last, 1, activation=nn.ReLU6))
         layers.append(classifier_head(last, num_classes, dropout))
         self.net = nn.Sequential(*layers)
+
+
+__all__ = ["MobileNetV2"]

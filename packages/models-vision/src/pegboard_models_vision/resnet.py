@@ -175,3 +175,6 @@ class CifarResNet(ClassificationModel):
         self.net = nn.Sequential(*layers)
         if zero_init_residual:
             _zero_init_last_bn(self.net)
+
+
+__all__ = ["CifarResNet", "ResNet", "make_stage"]

@@ -225,3 +225,6 @@ class VisionTransformer(ClassificationModel):
             dropout,
             drop_path,
         )
+
+
+__all__ = ["VisionTransformer", "auto_patch_size"]

@@ -68,3 +68,6 @@ class WideResNet(ClassificationModel):
             nn.Linear(in_channels, num_classes),
         ]
         self.net = nn.Sequential(*layers)
+
+
+__all__ = ["WideResNet"]
