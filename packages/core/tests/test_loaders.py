@@ -54,3 +54,20 @@ def test_ranks_read_disjoint_equal_shards() -> None:
 def test_invalid_arguments_are_refused(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TensorBatchLoader(*_data(), **kwargs)
+
+
+def test_unpadded_shards_cover_every_sample_exactly_once() -> None:
+    from pegboard.loaders import UnpaddedDistributedSampler
+
+    inputs, targets = torch.arange(7).float().unsqueeze(1), torch.arange(7)
+    seen = []
+    for rank in range(3):
+        loader = TensorBatchLoader(inputs, targets, 2, rank=rank, world_size=3, pad=False)
+        batches = list(loader)
+        assert len(batches) == len(loader)
+        seen += [int(t) for _, batch_targets in batches for t in batch_targets]
+        sampler = UnpaddedDistributedSampler(range(7), rank, 3)
+        assert list(sampler) == list(range(rank, 7, 3)) and len(sampler) == len(list(sampler))
+    assert sorted(seen) == list(range(7))
+    padded = TensorBatchLoader(inputs, targets, 2, rank=2, world_size=3)
+    assert padded.num_samples == 3  # training shards stay equal: one sample repeated

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+from torch.utils.data.distributed import DistributedSampler
 
 
 class TensorBatchLoader:
@@ -16,9 +17,12 @@ class TensorBatchLoader:
     Python; for datasets that fit in memory that costs more than the model step. This
     loader gathers a whole batch with one indexing operation.
 
-    Under distributed training each process reads a disjoint, equally sized shard
-    (the tail is padded by wrapping around, as ``DistributedSampler`` does), so set
-    ``rank`` and ``world_size`` from the trainer.
+    Under distributed training each process reads a disjoint shard, so set ``rank``
+    and ``world_size`` from the trainer. Training shards are equally sized, the tail
+    padded by wrapping around as ``DistributedSampler`` does (every process must take
+    the same number of steps); with ``pad=False`` (validation, test, predict) the
+    shards differ by at most one sample and every sample is seen exactly once, so
+    metrics summed over the processes are those of one process over the whole set.
 
     Args:
         inputs: All inputs, first dimension the sample index.
@@ -29,6 +33,7 @@ class TensorBatchLoader:
         seed: Seeds the shuffling; epoch ``e`` uses ``seed + e``, so runs repeat.
         rank: This process's index among ``world_size`` processes.
         world_size: Number of processes sharing the data.
+        pad: Make shards equal by repeating samples (for training).
 
     The loader is *stateful* in Lightning's sense (``state_dict``/``load_state_dict``):
     a checkpoint saved mid-epoch records the epoch and how many batches were handed
@@ -46,6 +51,7 @@ class TensorBatchLoader:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        pad: bool = True,
     ) -> None:
         if len(inputs) != len(targets):
             raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets")
@@ -61,6 +67,7 @@ class TensorBatchLoader:
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        self.pad = pad
         #: Epochs started so far: the next ``__iter__`` serves epoch ``self.epoch``.
         self.epoch = 0
         # The epoch being served and how many of its batches were handed out.
@@ -71,6 +78,8 @@ class TensorBatchLoader:
     @property
     def num_samples(self) -> int:
         """Samples this process sees per epoch."""
+        if not self.pad:
+            return len(range(self.rank, len(self.inputs), self.world_size))
         return math.ceil(len(self.inputs) / self.world_size)
 
     def __len__(self) -> int:
@@ -85,6 +94,8 @@ class TensorBatchLoader:
             order = torch.randperm(total, generator=generator)
         else:
             order = torch.arange(total)
+        if not self.pad:
+            return order[self.rank :: self.world_size]
         padded = self.num_samples * self.world_size
         if padded > total:
             order = torch.cat([order, order[: padded - total]])
@@ -142,4 +153,26 @@ class TensorBatchLoader:
         self._position = (epoch, batches)
 
 
-__all__ = ["TensorBatchLoader"]
+class UnpaddedDistributedSampler(DistributedSampler):
+    """A ``DistributedSampler`` that never repeats a sample to even out the shards.
+
+    For evaluation under DDP: ``DistributedSampler`` pads the last shard by repeating
+    samples, so a metric over the processes counts some samples twice. Lightning keeps
+    a sampler that already is a ``DistributedSampler`` instead of adding its own.
+
+    Args:
+        dataset: The dataset (anything with a length).
+        rank: This process's index.
+        world_size: Number of processes.
+    """
+
+    def __init__(self, dataset: Any, rank: int, world_size: int) -> None:
+        super().__init__(dataset, num_replicas=world_size, rank=rank, shuffle=False)
+        self.num_samples = len(range(rank, len(dataset), world_size))
+        self.total_size = len(dataset)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.rank, self.total_size, self.num_replicas))
+
+
+__all__ = ["TensorBatchLoader", "UnpaddedDistributedSampler"]

@@ -210,16 +210,24 @@ class ClassificationModel(Model):
             self._restored_train_position = None
 
     def _log_epoch_means(self, stage: str) -> None:
-        means = self._epoch_means[stage].means()
+        sums = self._epoch_means[stage]
+        totals = sums.totals(self.device)
         # Emptied once logged: a checkpoint saved after the epoch's end carries no sums.
-        self._epoch_means[stage].reset()
-        if means is None:
+        sums.reset()
+        if self.trainer.world_size > 1:
+            # Every process's sums and counts, added: the evaluation shards are not padded
+            # (their sizes differ), so this is the mean over each sample counted once.
+            gathered = self.all_gather(totals)
+            assert isinstance(gathered, torch.Tensor)
+            totals = gathered.reshape(-1, 3).sum(dim=0)
+        loss_sum, correct, count = totals.tolist()
+        if count == 0:
             return
-        loss, accuracy = means
-        # Under DDP each process holds an equal share of the data, so the mean of the
-        # processes' means is the mean over every sample.
-        self.log(f"{stage}/loss", loss, prog_bar=stage != "test", sync_dist=True)
-        self.log(f"{stage}/acc", accuracy, prog_bar=stage != "train", sync_dist=True)
+        # The same values on every process, so Lightning's mean over them changes nothing
+        # (sync_dist only spares the warning it gives for epoch values without it).
+        sync = self.trainer.world_size > 1
+        self.log(f"{stage}/loss", loss_sum / count, prog_bar=stage != "test", sync_dist=sync)
+        self.log(f"{stage}/acc", correct / count, prog_bar=stage != "train", sync_dist=sync)
 
     def on_train_epoch_start(self) -> None:
         """Start the epoch's sums, unless they were restored mid-epoch."""

@@ -38,7 +38,9 @@ class EpochMeans:
             labels: Class indices ``(batch,)``.
         """
         size = len(labels)
-        loss_sum = loss.detach().float() * size
+        # float64 where the device has it: sums over many batches keep every digit.
+        wide = torch.float32 if loss.device.type == "mps" else torch.float64
+        loss_sum = loss.detach().to(wide) * size
         correct = (logits.detach().argmax(dim=1) == labels).sum()
         if self._loss_sum is None or self._correct is None:
             # Fresh tensors, not views of the graph: safe to add into in place.
@@ -48,11 +50,24 @@ class EpochMeans:
             self._correct += correct
         self.count += size
 
-    def means(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """The mean loss and accuracy over the samples summed, or ``None`` before any."""
+    def totals(self, device: torch.device | None = None) -> torch.Tensor:
+        """``[loss sum, correct, count]`` as one float64 tensor (zeros before any batch).
+
+        Under DDP the processes add their totals (``LightningModule.all_gather``): a
+        process whose shard is empty still takes part, with zeros.
+
+        Args:
+            device: Where the tensor goes when nothing was summed yet.
+        """
         if self._loss_sum is None or self._correct is None:
-            return None
-        return self._loss_sum / self.count, self._correct.float() / self.count
+            return torch.zeros(3, dtype=torch.float64, device=device)
+        return torch.stack(
+            [
+                self._loss_sum.to(torch.float64),
+                self._correct.to(torch.float64),
+                torch.tensor(float(self.count), dtype=torch.float64, device=self._loss_sum.device),
+            ]
+        )
 
     def state_dict(self) -> dict[str, Any]:
         """The sums as plain numbers, for a checkpoint that loads with ``weights_only``."""
