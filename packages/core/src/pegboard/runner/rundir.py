@@ -18,8 +18,14 @@ _HOST = socket.gethostname()
 
 
 def is_launching_process() -> bool:
-    """False in the worker processes that Lightning starts for DDP (they reuse our folder)."""
-    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+    """Whether this is global rank 0 of its job, the process that writes the run's files.
+
+    False in the DDP workers Lightning starts, in every torchrun worker but rank 0 (on
+    any node), and in every ``srun`` task but the first (``pegboard.runner.ranks``).
+    """
+    from pegboard.runner.ranks import is_global_zero
+
+    return is_global_zero()
 
 
 def claim_run_dir(path: Path) -> Path:
@@ -70,6 +76,18 @@ class UniqueRunDir(Callback):
     """
 
     def _ensure_free(self, config: DictConfig, key: str) -> None:
+        from pegboard.runner.ranks import external_launch, shared_run_dir
+
+        if key == "run" and external_launch():
+            # torchrun or srun started one pegboard per rank: rank 0 claims, the others
+            # join its folder (Hydra's own files there are rank 0's to write).
+            with read_write(config.hydra):
+                config.hydra.run.dir = str(
+                    shared_run_dir(Path(str(config.hydra.run.dir)), claim_run_dir)
+                )
+                if not is_launching_process():
+                    config.hydra.output_subdir = None
+            return
         if not is_launching_process():
             return
         node = config.hydra.run if key == "run" else config.hydra.sweep

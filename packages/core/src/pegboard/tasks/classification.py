@@ -217,9 +217,7 @@ class ClassificationModel(Model):
         if self.trainer.world_size > 1:
             # Every process's sums and counts, added: the evaluation shards are not padded
             # (their sizes differ), so this is the mean over each sample counted once.
-            gathered = self.all_gather(totals)
-            assert isinstance(gathered, torch.Tensor)
-            totals = gathered.reshape(-1, 3).sum(dim=0)
+            totals = self.trainer.strategy.reduce(totals, reduce_op="sum")
         loss_sum, correct, count = totals.tolist()
         if count == 0:
             return
