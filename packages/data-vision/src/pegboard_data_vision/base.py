@@ -212,6 +212,9 @@ class ImageDataModule(DatasetFiles, DataModule):
             seed=self.seed,
             rank=rank,
             world_size=world_size,
+            # Evaluation sees each sample once: summed over the processes, its metrics
+            # are those of one process over the whole split.
+            pad=split == "train",
         )
 
     # -- Lightning hooks -----------------------------------------------------------------

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from pegboard.errors import ConfigError
+from pegboard.loaders import UnpaddedDistributedSampler
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ def stream_loader(
     num_workers: int,
     pin_memory: bool,
     seed: int,
+    shard: tuple[int, int] | None = None,
 ) -> torch.utils.data.DataLoader:
     """A ``DataLoader`` whose workers decode, collate and normalize the images of a split.
 
@@ -233,12 +235,17 @@ def stream_loader(
         num_workers: Worker processes (0: decode in the main process).
         pin_memory: Pin batches for faster copies to the GPU.
         seed: Seeds the shuffling.
+        shard: ``(rank, world_size)`` to read only this process's share of an evaluation
+            split, each image once (Lightning's own sampler would repeat some).
     """
     paths, labels = entries
+    dataset = FolderDataset(paths, labels, size, channels)
+    sampler = UnpaddedDistributedSampler(dataset, *shard) if shard else None
     return torch.utils.data.DataLoader(
-        FolderDataset(paths, labels, size, channels),
+        dataset,
         batch_size=batch_size,
         shuffle=shuffle,
+        sampler=sampler,
         num_workers=num_workers,
         pin_memory=pin_memory,
         # Workers outlive the epoch: no process start-up cost at every epoch.

@@ -200,6 +200,7 @@ class ImageFolderDataModule(ImageDataModule):
         if not self.streaming:
             return super().dataloader(split, shuffle)
         assert self.normalize is not None, "setup() fixes the normalization"
+        rank, world_size = self._rank()
         return folders.stream_loader(
             self.splits[split],
             self.image_size,
@@ -210,6 +211,7 @@ class ImageFolderDataModule(ImageDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             seed=self.seed,
+            shard=(rank, world_size) if world_size > 1 and split != "train" else None,
         )
 
     def _split_folder(self, split: str) -> Path:
