@@ -67,3 +67,11 @@ def test_a_rank_that_never_hears_from_rank_zero_stops_with_a_message(
     monkeypatch.setenv(ranks.RENDEZVOUS_TIMEOUT_ENV, "0.5")
     with pytest.raises(ConfigError, match="rank 0 did not name the run directory within"):
         ranks.shared_run_dir(tmp_path / "runs" / "now", claim_run_dir)
+
+
+def test_more_nodes_than_one_need_a_launcher() -> None:
+    with pytest.raises(ConfigError, match=r"trainer.num_nodes=2 needs a launcher.*torchrun"):
+        ranks.check_nodes_have_a_launcher(2, {})
+    ranks.check_nodes_have_a_launcher(2, {"RANK": "0", "WORLD_SIZE": "2"})  # torchrun
+    ranks.check_nodes_have_a_launcher(2, {"SLURM_PROCID": "0"})  # srun
+    ranks.check_nodes_have_a_launcher(1, {})

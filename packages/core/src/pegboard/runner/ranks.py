@@ -94,6 +94,35 @@ def external_launch(environ: Mapping[str, str] | None = None) -> str | None:
     return None
 
 
+def check_nodes_have_a_launcher(
+    num_nodes: object, environ: Mapping[str, str] | None = None
+) -> None:
+    """Refuse ``trainer.num_nodes`` above 1 when nothing started the other nodes.
+
+    Lightning would wait for them at its rendezvous for half an hour; no process of the
+    job exists on another node unless a launcher (torchrun, srun, jsrun, mpirun) started
+    this one, which it says in the variables of ``GLOBAL_RANK_VARIABLES``.
+
+    Args:
+        num_nodes: The value of ``trainer.num_nodes``.
+        environ: The environment to read; ``os.environ`` by default.
+
+    Raises:
+        ConfigError: More than one node, and no launcher.
+    """
+    env = os.environ if environ is None else environ
+    if not isinstance(num_nodes, int) or num_nodes <= 1:
+        return
+    if any(env.get(name) is not None for name in GLOBAL_RANK_VARIABLES):
+        return
+    raise ConfigError(
+        f"trainer.num_nodes={num_nodes} needs a launcher that starts pegboard on every node: "
+        f"torchrun --nnodes={num_nodes} --node-rank=N ... $(which pegboard) train ..., or "
+        f"SLURM (pegboard train -m hydra/launcher=slurm hydra.launcher.nodes={num_nodes}); "
+        "see docs/clusters.md"
+    )
+
+
 def _timeout() -> float:
     return float(os.environ.get(RENDEZVOUS_TIMEOUT_ENV, "300"))
 
@@ -174,6 +203,7 @@ __all__ = [
     "GLOBAL_RANK_VARIABLES",
     "PARTIAL_RANK_VARIABLES",
     "RENDEZVOUS_TIMEOUT_ENV",
+    "check_nodes_have_a_launcher",
     "external_launch",
     "global_rank",
     "is_global_zero",
