@@ -168,7 +168,7 @@ def test_optuna_search_runs_trials_and_summarises_them(run_pegboard, tmp_path: P
 def test_a_missing_sweeper_plugin_names_the_extra() -> None:
     from hydra.errors import MissingConfigException
 
-    from pegboard_launcher.errors import explain
+    from pegboard_launcher.reporting import explain
 
     error = MissingConfigException("In 'hparams_search/x': Could not find 'hydra/sweeper/optuna'")
     message = explain(error, [], "train", None)  # type: ignore[arg-type]

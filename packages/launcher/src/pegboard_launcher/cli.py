@@ -13,15 +13,15 @@ from pegboard.runner.app import COMMANDS
 from pegboard_launcher import completion
 from pegboard_launcher.commands import run_pack_command, unknown_command
 from pegboard_launcher.discovery import Discovery, discover
-from pegboard_launcher.errors import (
+from pegboard_launcher.help import command_help, main_help
+from pegboard_launcher.index import OptionIndex, build_index, check_collisions
+from pegboard_launcher.listing import plugins_data, plugins_json, plugins_text
+from pegboard_launcher.reporting import (
     EXIT_CONFIG,
     TRACEBACK_ENV,
     report_error,
     run_reporting_errors,
 )
-from pegboard_launcher.help import command_help, main_help
-from pegboard_launcher.index import OptionIndex, build_index, check_collisions
-from pegboard_launcher.listing import plugins_data, plugins_json, plugins_text
 from pegboard_launcher.selection import STRICT_ENV, apply_flags, strict
 
 
@@ -92,8 +92,19 @@ def _run(command: str, argv: list[str]) -> int:
         warn_slow(discover())
         print(command_help(command, build_index(discover())), end="")
         return 0
+    from pegboard.runner.precheck import composing_once
+    from pegboard_launcher.overrides import check_overrides
+
     index = prepare()
-    return run_reporting_errors(lambda: run_command(command, argv), command, argv, index)
+
+    def checked_run() -> None:
+        # Unknown options and keys are refused before Hydra runs, in pegboard's words.
+        check_overrides(command, argv, index)
+        run_command(command, argv)
+
+    # The check of the keys and core's check of the whole config read one composition.
+    with composing_once():
+        return run_reporting_errors(checked_run, command, argv, index)
 
 
 def _plugins(argv: list[str]) -> int:

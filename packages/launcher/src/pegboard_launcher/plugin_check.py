@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pegboard_launcher.discovery import Pack, Problem, discover
-from pegboard_launcher.errors import report_error
+from pegboard_launcher.reporting import report_error
 
 #: Seconds one pack's checks may take before the pack is reported as hung.
 TIMEOUT_ENV = "PEGBOARD_CHECK_TIMEOUT"

@@ -96,6 +96,12 @@ HYDRA_PLUGIN_EXTRAS: dict[str, str] = {
     "hydra/launcher/submitit_slurm": "submitit",
     "hydra/launcher/submitit_local": "submitit",
 }
+#: The module each of those extras installs: found (never imported) when it is installed.
+HYDRA_PLUGIN_MODULES: dict[str, str] = {
+    "optuna": "hydra_plugins.hydra_optuna_sweeper",
+    "joblib": "hydra_plugins.hydra_joblib_launcher",
+    "submitit": "hydra_plugins.hydra_submitit_launcher",
+}
 
 
 def run_command(command: str, argv: Sequence[str]) -> None:

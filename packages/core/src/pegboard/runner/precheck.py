@@ -7,12 +7,16 @@ config, ``hydra`` included, is checked here (``pegboard.config_guard``) through 
 public compose API, before any run directory exists and before anything it names is
 imported. The job checks its own resolved config again when it starts (multirun jobs
 each get their own values).
+
+The launcher checks the command line's keys against the same composition before Hydra
+runs; inside ``composing_once()`` both checks share it, so a command composes once here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -49,6 +53,64 @@ def _fixed_overrides(overrides: Sequence[str]) -> list[str]:
     return kept
 
 
+#: Compositions kept for reuse, one dict per open ``composing_once()`` block (none outside).
+_shared: list[dict[tuple[Any, ...], Any]] = []
+
+
+@contextmanager
+def composing_once() -> Iterator[None]:
+    """Within this block, composing the same command line again reuses the first result.
+
+    A command's checks (the launcher's and ``check_command_config``) read one
+    composition instead of paying for Hydra's composition each. Outside the block
+    every call composes afresh: the search path and the working directory may change.
+    """
+    _shared.append({})
+    try:
+        yield
+    finally:
+        _shared.pop()
+
+
+def compose_command_config(
+    config_module: str,
+    config_name: str,
+    overrides: Sequence[str],
+    config_dir: str | None = None,
+) -> Any:
+    """``config_name`` composed with ``overrides``, sweeps left out, ``hydra`` node included.
+
+    Hydra's public compose API, as the run will compose it. Treat the result as
+    read-only: inside ``composing_once()`` other checks of the command read it too.
+
+    Args:
+        config_module: The package of the primary configs.
+        config_name: The primary config.
+        overrides: The command line's overrides (sweeps are left out).
+        config_dir: Hydra's ``--config-dir``, when given.
+
+    Raises:
+        ConfigError: A sweep over one of Hydra's own settings.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.core.plugins import Plugins
+
+    key = (config_module, config_name, tuple(overrides), config_dir)
+    if _shared and key in _shared[-1]:
+        return _shared[-1][key]
+    kept = _fixed_overrides(overrides)
+    Plugins.instance().register(CommandLineConfigDir)
+    CommandLineConfigDir.folder = str(Path(config_dir).resolve()) if config_dir else None
+    try:
+        with initialize_config_module(config_module, version_base=VERSION_BASE):
+            cfg = compose(config_name, overrides=kept, return_hydra_config=True)
+    finally:
+        CommandLineConfigDir.folder = None
+    if _shared:
+        _shared[-1][key] = cfg
+    return cfg
+
+
 def check_command_config(
     config_module: str,
     config_name: str,
@@ -71,20 +133,11 @@ def check_command_config(
     Raises:
         ConfigError: See ``pegboard.config_guard.check_config``.
     """
-    from hydra import compose, initialize_config_module
-    from hydra.core.plugins import Plugins
     from omegaconf import OmegaConf
 
     from pegboard.config_guard import check_config, plain_name
 
-    kept = _fixed_overrides(overrides)
-    Plugins.instance().register(CommandLineConfigDir)
-    CommandLineConfigDir.folder = str(Path(config_dir).resolve()) if config_dir else None
-    try:
-        with initialize_config_module(config_module, version_base=VERSION_BASE):
-            cfg = compose(config_name, overrides=kept, return_hydra_config=True)
-    finally:
-        CommandLineConfigDir.folder = None
+    cfg = compose_command_config(config_module, config_name, overrides, config_dir)
     tree = OmegaConf.to_container(cfg, resolve=False)
     assert isinstance(tree, dict)
     try:
@@ -205,4 +258,10 @@ def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
         check_node(_tolerant(cfg, path), path)
 
 
-__all__ = ["check_command_config", "check_resolvers", "unknown_resolver"]
+__all__ = [
+    "check_command_config",
+    "check_resolvers",
+    "compose_command_config",
+    "composing_once",
+    "unknown_resolver",
+]

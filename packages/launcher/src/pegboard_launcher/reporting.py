@@ -1,12 +1,18 @@
-"""Turn configuration mistakes into short messages that say what would be right."""
+"""Report configuration mistakes in one line that says what would be right, and exit 2.
+
+Unknown groups, options and keys are found before Hydra runs
+(``pegboard_launcher.overrides``); the messages for them are here, with the reporting of
+what can still come from Hydra or OmegaConf while a command runs. Hydra's exceptions are
+told apart by their type and the config path they carry, not by Hydra's wording.
+"""
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pegboard_launcher.index import FIRST_PARTY_PROVIDERS, OptionIndex
 
@@ -15,39 +21,57 @@ EXIT_INTERRUPTED = 130
 #: Set to 1 to see the full traceback of configuration errors as well.
 TRACEBACK_ENV = "PEGBOARD_TRACEBACK"
 
-_MISSING = re.compile(r"Could not find '([^']+)'")
-_OVERRIDE = re.compile(r"Could not override '([^']+)'")
 
+def closest(word: str, candidates: Sequence[str]) -> str:
+    """`` Did you mean 'x'?`` for the candidate nearest to ``word``, or nothing.
 
-def _closest(word: str, candidates: Sequence[str]) -> str:
+    Args:
+        word: What was typed.
+        candidates: What exists.
+    """
     match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.5)
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
-def _missing_groups(config_name: str, index: OptionIndex) -> list[str]:
-    from pegboard_launcher.help import primary_defaults
+def primary_defaults(config_name: str) -> dict[str, str]:
+    """The group options that a primary config of core chooses (none for another config).
 
-    return [group for group in primary_defaults(config_name) if not index.options(group)]
+    Args:
+        config_name: The primary config.
+    """
+    from pegboard_launcher.help import primary_defaults as chosen
+
+    try:
+        return chosen(config_name)
+    except OSError:  # --config-name of a primary config that core does not ship
+        return {}
 
 
-def unknown_option(group: str, option: str, config_name: str, index: OptionIndex) -> str:
-    """Message for ``group=option`` when no config file provides that option.
+def unknown_option(
+    group: str,
+    option: str,
+    config_name: str,
+    index: OptionIndex,
+    options: dict[str, list[str]] | None = None,
+) -> str:
+    """Message for ``group=option`` when no config provides that option.
 
     Args:
         group: The config group.
         option: The option asked for.
         config_name: The primary config (its other empty groups are named too).
         index: What is installed.
+        options: The group's options and their providers; the index's by default.
     """
-    options = index.options(group)
+    options = index.options(group) if options is None else options
     if options:
         by_provider: dict[str, list[str]] = {}
         for name, sources in options.items():
             by_provider.setdefault(sources[0], []).append(name)
         listing = "; ".join(f"{', '.join(names)} ({who})" for who, names in by_provider.items())
-        closest = _closest(option, list(options))
-        return f"Unknown {group} option '{option}'.{closest} Available: {listing}"
-    missing = _missing_groups(config_name, index)
+        closest_option = closest(option, list(options))
+        return f"Unknown {group} option '{option}'.{closest_option} Available: {listing}"
+    missing = [name for name in primary_defaults(config_name) if not index.options(name)]
     groups = missing if group in missing else [group, *missing]
     providers = [FIRST_PARTY_PROVIDERS[name] for name in groups if name in FIRST_PARTY_PROVIDERS]
     named = " and ".join(f"'{name}'" for name in groups)
@@ -59,53 +83,58 @@ def unknown_option(group: str, option: str, config_name: str, index: OptionIndex
     return f"No {named} options are installed ({group}={option} was asked for). To fix: {install}"
 
 
-def _config_keys(key: str, argv: Sequence[str], config_name: str) -> list[str]:
-    """Keys next to ``key`` in the config composed without the failing override."""
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-    from omegaconf import DictConfig, OmegaConf
-
-    from pegboard._hydra_compat import VERSION_BASE
-    from pegboard.runner.app import CONFIG_MODULE
-
-    kept = [
-        arg
-        for arg in argv
-        if "=" in arg and not arg.startswith("-") and not arg.lstrip("+~").startswith(key + "=")
-    ]
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module(CONFIG_MODULE, version_base=VERSION_BASE):
-            cfg = compose(config_name, overrides=kept)
-    except Exception:
-        return []
-    parent, _, _ = key.rpartition(".")
-    node = OmegaConf.select(cfg, parent) if parent else cfg
-    if not isinstance(node, DictConfig):
-        return []
-    prefix = f"{parent}." if parent else ""
-    return [prefix + str(name) for name in node]
-
-
-def unknown_key(
-    key: str, value_hint: str, argv: Sequence[str], config_name: str, index: OptionIndex
-) -> str:
-    """Message for ``key=value`` when ``key`` is not in the composed config.
+def plugin_needed(group: str, option: str, extra: str) -> str:
+    """Message for ``group=option`` when it needs a Hydra plugin that is not installed.
 
     Args:
-        key: The dotted key that was overridden.
-        value_hint: The override as typed, for the ``+key=value`` hint.
-        argv: All arguments, to compose the config without the bad one.
-        config_name: The primary config.
-        index: What is installed (top-level keys may be groups).
+        group: The config group, as typed.
+        option: The option, as typed.
+        extra: The pegboard-core extra that installs the plugin.
     """
-    candidates = _config_keys(key, argv, config_name)
-    if "." not in key:
-        candidates += index.groups()
     return (
-        f"Unknown config key '{key}'.{_closest(key, candidates)} "
-        f"To add a new key on purpose, use +{value_hint}"
+        f"{group}={option} needs a Hydra plugin that is not installed. "
+        f"To fix: pip install pegboard-core[{extra}]"
     )
+
+
+def unknown_key(key: str, typed: str, candidates: Sequence[str], deleting: bool = False) -> str:
+    """Message for ``key=value`` (or ``~key``) when the composed config has no ``key``.
+
+    Args:
+        key: The dotted key.
+        typed: The override as typed, without ``+``/``~``, for the ``+key=value`` hint.
+        candidates: Keys that exist (beside it, and the groups for a top-level key).
+        deleting: The override was ``~key``.
+    """
+    fix = (
+        f"~{key} deletes only a key that the config has"
+        if deleting
+        else f"To add a new key on purpose, use +{typed}"
+    )
+    return f"Unknown config key '{key}'.{closest(key, candidates)} {fix}"
+
+
+def missing_config(error: Any, config_name: str, index: OptionIndex | None) -> str | None:
+    """The message for Hydra's ``MissingConfigException``, from the config path it names.
+
+    Args:
+        error: The exception; its ``missing_cfg_file`` is the config Hydra did not find.
+        config_name: The primary config.
+        index: What is installed (``None``: only a missing plugin is named).
+    """
+    from pegboard.runner.app import HYDRA_PLUGIN_EXTRAS
+
+    path = getattr(error, "missing_cfg_file", None)
+    # Hydra always sets it; an exception made without it can only name a plugin's path.
+    path = path or next((known for known in HYDRA_PLUGIN_EXTRAS if known in str(error)), None)
+    group, _, option = (path or "").rpartition("/")
+    if extra := HYDRA_PLUGIN_EXTRAS.get(path or ""):
+        return plugin_needed(group, option, extra)
+    if not group or index is None:
+        return None
+    from pegboard_launcher.overrides import group_options
+
+    return unknown_option(group, option, config_name, index, group_options(group, index))
 
 
 def unknown_resolver(error: BaseException) -> str:
@@ -121,7 +150,7 @@ def unknown_resolver(error: BaseException) -> str:
 
 
 def explain(error: BaseException, argv: Sequence[str], config_name: str, index: OptionIndex) -> str:
-    """A short message for a Hydra or pegboard configuration error.
+    """A short message for a Hydra or OmegaConf error raised while a command runs.
 
     Args:
         error: The exception.
@@ -133,24 +162,9 @@ def explain(error: BaseException, argv: Sequence[str], config_name: str, index: 
     from omegaconf.errors import UnsupportedInterpolationType
 
     text = str(error)
-    if isinstance(error, MissingConfigException) and (found := _MISSING.search(text)):
-        group, _, option = found.group(1).rpartition("/")
-        from pegboard.runner.app import HYDRA_PLUGIN_EXTRAS
-
-        # A sweeper or launcher that a config selects comes from a Hydra plugin (an extra).
-        if extra := HYDRA_PLUGIN_EXTRAS.get(found.group(1)):
-            return (
-                f"{group}={option} needs a Hydra plugin that is not installed. "
-                f"To fix: pip install pegboard-core[{extra}]"
-            )
-        if group:
-            return unknown_option(group, option, config_name, index)
-    if (found := _OVERRIDE.search(text)) is not None:
-        key = found.group(1)
-        typed = next(
-            (arg.lstrip("+~") for arg in argv if arg.lstrip("+~").startswith(key + "=")), key
-        )
-        return unknown_key(key, typed, argv, config_name, index)
+    missing = isinstance(error, MissingConfigException)
+    if missing and (message := missing_config(error, config_name, index)):
+        return message
     if isinstance(error, UnsupportedInterpolationType):
         return unknown_resolver(error)
     if isinstance(error, OverrideParseException):
@@ -212,3 +226,18 @@ def run_reporting_errors(
 
         return report_error(explain(error, argv, COMMANDS[command].config, index))
     return 0
+
+
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_INTERRUPTED",
+    "TRACEBACK_ENV",
+    "explain",
+    "missing_config",
+    "plugin_needed",
+    "report_error",
+    "run_reporting_errors",
+    "unknown_key",
+    "unknown_option",
+    "unknown_resolver",
+]
