@@ -215,3 +215,13 @@ def _carrying_errors(
             announce_finished(cfg)
 
     return run
+
+
+__all__ = [
+    "COMMANDS",
+    "CONFIG_MODULE",
+    "HYDRA_PLUGIN_EXTRAS",
+    "HYDRA_PLUGIN_MODULES",
+    "Command",
+    "run_command",
+]
