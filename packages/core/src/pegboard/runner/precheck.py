@@ -247,6 +247,7 @@ def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
         tree: The same as plain containers, interpolations left in.
     """
     from pegboard.runner.build import missing_value_error, named_nodes
+    from pegboard.runner.ranks import check_nodes_have_a_launcher
     from pegboard.runner.validate import check_node
 
     job = {key: value for key, value in tree.items() if key != "hydra"}
@@ -256,6 +257,8 @@ def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
     ]
     for path in nodes:
         check_node(_tolerant(cfg, path), path)
+    # More nodes than this one, and nothing started the others: Lightning would wait.
+    check_nodes_have_a_launcher(_tolerant(cfg, "trainer.num_nodes"))
 
 
 __all__ = [
