@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pegboard._hydra_compat import BASIC_LAUNCHER, BASIC_SWEEPER, VERSION_BASE, hydra_args_parser
+from pegboard._compat import BASIC_LAUNCHER, BASIC_SWEEPER, VERSION_BASE, hydra_args_parser
 
 
 def test_hydra_main_parses_with_the_parser_pegboard_checks_with() -> None:
@@ -60,3 +60,15 @@ def test_a_pickled_rerun_is_refused_before_hydra_runs(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--experimental-rerun is not supported"):
         run_command("train", ["--experimental-rerun", str(pickled), f"hydra.run.dir={tmp_path}/r"])
     assert not (tmp_path / "r").exists()
+
+
+def test_omegaconfs_unknown_resolver_message_still_leads_with_the_name() -> None:
+    import pytest
+    from omegaconf import OmegaConf
+    from omegaconf.errors import UnsupportedInterpolationType
+
+    from pegboard._compat import unsupported_resolver_name
+
+    with pytest.raises(UnsupportedInterpolationType) as caught:
+        OmegaConf.create({"a": "${nobody_registered:1}"}).a  # noqa: B018
+    assert unsupported_resolver_name(caught.value) == "nobody_registered"

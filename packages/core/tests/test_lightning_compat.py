@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from pegboard._lightning_compat import (
+from pegboard._compat import (
     CALLBACKS_KEY,
     LEAFSPEC_WARNING,
     STATE_DICT_KEY,

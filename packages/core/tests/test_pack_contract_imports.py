@@ -164,7 +164,7 @@ def test_packs_and_templates_import_only_the_contract() -> None:
     ("source", "expected"),
     [
         ("from pegboard.runner.validate import check_node\n", ["pegboard.runner.validate"]),
-        ("import pegboard._hydra_compat as compat\n", ["pegboard._hydra_compat"]),
+        ("import pegboard._compat as compat\n", ["pegboard._compat"]),
         ("from pegboard import testing, hookimpl\n", ["pegboard.testing", "pegboard"]),
         ("def f():\n    from pegboard.targets import allowed\n", ["pegboard.targets"]),
         ("from pegboard.runner import (\n  x,\n)\nclass $name: ...\n", ["pegboard.runner"]),

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pegboard._hydra_compat import BASIC_LAUNCHER, BASIC_SWEEPER
+from pegboard._compat import BASIC_LAUNCHER, BASIC_SWEEPER
 from pegboard.errors import ConfigError
 
 #: Environment variable: comma-separated targets (or modules) to allow on purpose.

@@ -230,7 +230,7 @@ def check_overrides(command: str, argv: Sequence[str], index: OptionIndex) -> No
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from pegboard._hydra_compat import hydra_args_parser
+    from pegboard._compat import hydra_args_parser
     from pegboard.runner.app import COMMANDS
 
     args = hydra_args_parser().parse_args(list(argv))

@@ -143,9 +143,10 @@ def unknown_resolver(error: BaseException) -> str:
     Args:
         error: OmegaConf's ``UnsupportedInterpolationType``.
     """
+    from pegboard._compat import unsupported_resolver_name
     from pegboard.runner.precheck import unknown_resolver as message
 
-    name = str(error).splitlines()[0].removeprefix("Unsupported interpolation type").strip()
+    name = unsupported_resolver_name(error)
     return message(name, getattr(error, "full_key", None))
 
 

@@ -111,7 +111,7 @@ def run_command(command: str, argv: Sequence[str]) -> None:
         command: A key of ``COMMANDS``.
         argv: Everything after the sub-command: overrides and Hydra flags.
     """
-    from pegboard._hydra_compat import hydra_args_parser
+    from pegboard._compat import hydra_args_parser
     from pegboard.runner import signals
 
     # Before anything else: a SIGTERM in any phase marks the run and exits with 143.
@@ -164,7 +164,7 @@ def _run_hydra_main(command: Command, argv: list[str], failures: list[PegboardEr
 
     import hydra
 
-    from pegboard._hydra_compat import VERSION_BASE
+    from pegboard._compat import VERSION_BASE
 
     typed = list(sys.argv)
     task = _carrying_errors(command.task, failures)

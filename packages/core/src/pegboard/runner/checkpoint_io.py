@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
 
-from pegboard._lightning_compat import STATE_DICT_KEY
+from pegboard._compat import STATE_DICT_KEY
 from pegboard.errors import ConfigError
 
 

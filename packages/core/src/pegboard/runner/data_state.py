@@ -14,7 +14,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from pegboard._lightning_compat import datamodule_state_key, saved_hyperparameters
+from pegboard._compat import datamodule_state_key, saved_hyperparameters
 
 
 def data_class(target: str) -> type | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from pegboard._hydra_compat import BASIC_SWEEPER
+from pegboard._compat import BASIC_SWEEPER
 from pegboard.errors import ConfigError
 
 

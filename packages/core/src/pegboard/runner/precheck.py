@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from hydra.core.config_search_path import ConfigSearchPath
 from hydra.plugins.search_path_plugin import SearchPathPlugin
 
-from pegboard._hydra_compat import VERSION_BASE
+from pegboard._compat import VERSION_BASE
 from pegboard.errors import ConfigError
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from pegboard._lightning_compat import LEAFSPEC_WARNING
+from pegboard._compat import LEAFSPEC_WARNING
 from pegboard.runner.callbacks import AfterEachEpoch
 
 #: Environment variable: set to 1 to keep every third-party info line.

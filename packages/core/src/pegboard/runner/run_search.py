@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pegboard._lightning_compat import CALLBACKS_KEY
+from pegboard._compat import CALLBACKS_KEY
 from pegboard.errors import ConfigError
 from pegboard.runner.checkpoint_io import load_checkpoint, remove_partial_writes
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from pegboard._lightning_compat import module_from_checkpoint
+from pegboard._compat import module_from_checkpoint
 from pegboard.config_guard import check_checkpoint_config, check_config
 from pegboard.errors import ConfigError
 from pegboard.runner.build import build, check_nodes, named_nodes, resolve

@@ -7,7 +7,7 @@ import copy
 import torch
 from torch import nn
 
-from pegboard._lightning_compat import foreach_lerp_
+from pegboard._compat import foreach_lerp_
 
 
 class WeightEMA(nn.Module):

@@ -35,7 +35,7 @@ def compose_config(
     extra = [f"hydra.searchpath=[{search_path}]"]
     if output_dir is not None:
         extra += [f"paths.output_dir={output_dir}", f"paths.work_dir={output_dir}"]
-    from pegboard._hydra_compat import VERSION_BASE
+    from pegboard._compat import VERSION_BASE
 
     with initialize_config_module("pegboard.conf", version_base=VERSION_BASE):
         yield compose(config_name, overrides=[*extra, *overrides])

@@ -1,14 +1,21 @@
-"""What pegboard relies on about Lightning's and torch's inner workings, in one place.
+"""The one place pegboard depends on how Hydra, Lightning, torch and OmegaConf work inside.
 
-Each entry here is either behaviour that Lightning keeps only behind a private function
-(rebuilding a module from a checkpoint already read), or a name or text that torch
-offers only privately. ``tests/test_compat.py`` fails when Lightning or torch changes
-any of them, so an upgrade breaks a test, never a user's run. Hydra's entries are in
-``pegboard._hydra_compat``.
+Each entry is behaviour or a name that the dependency offers only privately (Hydra's
+argument parser, Lightning's rebuilding of a module from a checkpoint already read,
+torch's fused lerp), or a text of theirs that pegboard must recognise. Everything else
+in pegboard uses public APIs. ``tests/test_hydra_compat.py`` and
+``tests/test_lightning_compat.py`` fail when a dependency changes any entry here, so an
+upgrade breaks a test, never a user's run.
+
+Hydra: commands run through ``hydra.main``, Hydra's public entry point. Before that,
+pegboard reads the same arguments ``hydra.main`` will (overrides, ``--cfg``,
+``--config-dir``...) to check the config before any run folder exists; Hydra offers its
+argument parser only as ``hydra._internal.utils.get_args_parser``.
 """
 
 from __future__ import annotations
 
+import argparse
 import inspect
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,6 +23,25 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # torch and Lightning load with the code that calls these, not before
     import pytorch_lightning as pl
     import torch
+
+# -- Hydra ------------------------------------------------------------------------------
+
+#: The Hydra behaviour level of every composition pegboard makes (runs, checks, the kit).
+VERSION_BASE = "1.3"
+#: Hydra's own sweeper and launcher, as ``hydra.sweeper._target_`` and
+#: ``hydra.launcher._target_`` name them: private modules, named (never imported) here.
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+
+
+def hydra_args_parser() -> argparse.ArgumentParser:
+    """Hydra's command-line parser: overrides, ``--cfg``, ``--multirun``, ``--info``..."""
+    from hydra._internal.utils import get_args_parser
+
+    return get_args_parser()
+
+
+# -- Lightning and torch ----------------------------------------------------------------
 
 #: Where Lightning stores the weights in a checkpoint (it has no public constant for it).
 STATE_DICT_KEY = "state_dict"
@@ -111,12 +137,34 @@ def saved_hyperparameters(
     return dict(checkpoint.get(owner.CHECKPOINT_HYPER_PARAMS_KEY) or {})
 
 
+# -- OmegaConf -------------------------------------------------------------------------
+
+#: How OmegaConf's ``UnsupportedInterpolationType`` message begins, before the name.
+UNSUPPORTED_INTERPOLATION = "Unsupported interpolation type"
+
+
+def unsupported_resolver_name(error: BaseException) -> str:
+    """The resolver name in OmegaConf's ``UnsupportedInterpolationType`` (it has no field).
+
+    Args:
+        error: The exception OmegaConf raised for ``${name:...}``.
+    """
+    first = (str(error).splitlines() or [""])[0]
+    return first.removeprefix(UNSUPPORTED_INTERPOLATION).strip()
+
+
 __all__ = [
+    "BASIC_LAUNCHER",
+    "BASIC_SWEEPER",
     "CALLBACKS_KEY",
     "LEAFSPEC_WARNING",
     "STATE_DICT_KEY",
+    "UNSUPPORTED_INTERPOLATION",
+    "VERSION_BASE",
     "datamodule_state_key",
     "foreach_lerp_",
+    "hydra_args_parser",
     "module_from_checkpoint",
     "saved_hyperparameters",
+    "unsupported_resolver_name",
 ]
