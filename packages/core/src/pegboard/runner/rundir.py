@@ -113,7 +113,23 @@ class UniqueRunDir(Callback):
             print(f"Continuing run {continued} in {config.hydra.run.dir}")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self._ensure_free(config, "sweep")
+        if not is_launching_process():
+            self._ensure_free(config, "sweep")
+            return
+        from pegboard.runner import optuna_resume
+        from pegboard.runner.sweep import literal, pin_for_jobs
+
+        optuna_resume.keep_study_where_it_works(config)
+        wanted = str(config.hydra.sweep.dir)
+        # The same command after an interruption continues its sweep, in its folder.
+        continued = optuna_resume.sweep_to_continue(config)
+        if continued is None:
+            self._ensure_free(config, "sweep")
+        chosen = str(continued or config.hydra.sweep.dir)
+        if chosen != wanted:
+            # Each job composes its config again from the overrides: tell them the folder.
+            pin_for_jobs(config, "hydra.sweep.dir", literal(chosen))
+        optuna_resume.begin_sweep(config, continued)
 
 
 class RunStatus:
