@@ -34,7 +34,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, read_write
 
-from pegboard.runner.rundir import STATUS_FILE, read_status
+from pegboard.runner.rundir import STATUS_FILE, read_json_object, read_status
 
 #: The Optuna sweeper, as ``hydra.sweeper._target_`` names it.
 OPTUNA_SWEEPER = "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"
@@ -129,14 +129,6 @@ def sweep_identity(config: DictConfig) -> dict[str, Any]:
     }
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2))
@@ -170,7 +162,7 @@ def sweep_to_continue(config: DictConfig) -> Path | None:
     identity = sweep_identity(config)
     found: list[tuple[float, str, int]] = []
     for folder in parent.iterdir() if parent.is_dir() else ():
-        record = _read_json(folder / RECORD_FILE)
+        record = read_json_object(folder / RECORD_FILE)
         status = read_status(folder)
         # running: alive on this host, or on another host that cannot be asked.
         if record.get("command") != identity or status["status"] in ("completed", "running"):
@@ -255,7 +247,7 @@ def begin_sweep(config: DictConfig, continued: Path | None) -> None:
     if not _resumable(config):
         return
     folder = Path(str(config.hydra.sweep.dir))
-    before = _read_json(folder / RECORD_FILE) if continued else {}
+    before = read_json_object(folder / RECORD_FILE) if continued else {}
     record = {
         "command": sweep_identity(config),
         "attempts": int(before.get("attempts") or 0) + 1,
@@ -275,7 +267,7 @@ def finish_sweep(sweep_dir: Path) -> None:
     Args:
         sweep_dir: The sweep's folder.
     """
-    status = _read_json(sweep_dir / STATUS_FILE)
+    status = read_json_object(sweep_dir / STATUS_FILE)
     if (sweep_dir / RECORD_FILE).is_file() and status:
         _write_json(
             sweep_dir / STATUS_FILE, {**status, "status": "completed", "ended": time.time()}

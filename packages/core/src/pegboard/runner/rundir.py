@@ -187,6 +187,19 @@ class RunStatus:
         return status
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON file's object, or ``{}`` when it is missing, unreadable or not an object.
+
+    Args:
+        path: A JSON file a run wrote (``status.json``, ``metrics.json``...).
+    """
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)  # signal 0: asks whether the process exists, sends nothing
@@ -210,11 +223,8 @@ def read_status(run_dir: Path) -> dict[str, Any]:
     Returns:
         The recorded status (``{"status": "unknown"}`` when there is none).
     """
-    try:
-        status = json.loads((run_dir / STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return {"status": "unknown"}
-    if not isinstance(status, dict):
+    status = read_json_object(run_dir / STATUS_FILE)
+    if not status:
         return {"status": "unknown"}
     pid, host = status.get("pid"), status.get("host")
     ours = host == _HOST and isinstance(pid, int) and pid != os.getpid()
@@ -229,5 +239,6 @@ __all__ = [
     "UniqueRunDir",
     "claim_run_dir",
     "is_launching_process",
+    "read_json_object",
     "read_status",
 ]

@@ -10,7 +10,6 @@ Lightning.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import re
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, read_write
 
-from pegboard.runner.rundir import read_status
+from pegboard.runner.rundir import read_json_object, read_status
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +71,6 @@ def literal(text: str) -> str:
     return text.replace("${", "\\${")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _overrides(job_dir: Path) -> dict[str, str]:
     try:
         listed: Any = OmegaConf.load(job_dir / ".hydra" / "overrides.yaml") or []
@@ -113,7 +104,7 @@ def collect(sweep_dir: Path) -> list[dict[str, Any]]:
     job_dirs = [p for p in sweep_dir.iterdir() if (p / ".hydra" / "overrides.yaml").is_file()]
     for job_dir in sorted(job_dirs, key=_job_sort_key):
         status = read_status(job_dir)
-        metrics = _read_json(job_dir / "metrics.json") or status.get("metrics") or {}
+        metrics = read_json_object(job_dir / "metrics.json") or status.get("metrics") or {}
         row: dict[str, Any] = {"job": job_dir.name, "status": status.get("status", "unknown")}
         row.update(_overrides(job_dir))
         row.update(metrics)
