@@ -40,6 +40,7 @@ nox.options.sessions = [
     "models_vision",
     "data_vision",
     "integration",
+    "slurm",
     "editable",
     "build",
     "scaffold",
@@ -183,6 +184,20 @@ def integration(session: nox.Session) -> None:
     # Core's and the launcher's suites ran in their own sessions; here the real packs are
     # exercised together, end to end (CI's 30 minutes leave no room to run them twice).
     pytest(session, "tests/e2e", options=("-n", "2"))
+
+
+@nox.session
+def slurm(session: nox.Session) -> None:
+    """SLURM for real: a one-node cluster on this machine, jobs through hydra/launcher=slurm.
+
+    ci/slurm/start-cluster.sh installs Debian's slurm-wlm and munge when they are missing
+    (root and apt-get, as on CI), starts munged, slurmctld and slurmd, and fails saying why
+    when the cluster cannot start. Jobs run this session's Python (submitit submits
+    ``sys.executable``): sweeps, a 2-task DDP job, preemption and requeue, submitit_local.
+    """
+    session.run(str(ROOT / "ci" / "slurm" / "start-cluster.sh"), external=True)
+    install(session, "core[submitit]", "launcher", "models-vision", "data-vision")
+    pytest(session, "tests/slurm")
 
 
 @nox.session

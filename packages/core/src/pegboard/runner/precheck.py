@@ -136,6 +136,7 @@ def check_command_config(
     from omegaconf import OmegaConf
 
     from pegboard.config_guard import check_config, plain_name
+    from pegboard.runner.requeue import check_slurm_commands
 
     cfg = compose_command_config(config_module, config_name, overrides, config_dir)
     tree = OmegaConf.to_container(cfg, resolve=False)
@@ -153,6 +154,7 @@ def check_command_config(
     if not values:
         return
     check_paths_and_seed(cfg)
+    check_slurm_commands(cfg)  # hydra/launcher=slurm where sbatch is missing: one line
     if config_name == "train":
         check_train_values(cfg, plain)
 

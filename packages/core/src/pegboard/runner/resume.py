@@ -22,6 +22,7 @@ from pegboard.runner._console import echo
 from pegboard.runner.checkpoint import record_of
 from pegboard.runner.checkpoint_io import load_checkpoint
 from pegboard.runner.metadata import CHECKPOINT_KEY
+from pegboard.runner.requeue import restart_checkpoint
 from pegboard.runner.run_search import NoCheckpoint, resolve_checkpoint
 
 #: Keys that say what to continue; they are not changes to the run.
@@ -170,6 +171,9 @@ def continuation(
     cfg: DictConfig, resolved: dict[str, Any], run_dir: Path
 ) -> tuple[str | None, dict[str, Any]]:
     """The checkpoint to continue from and the config to continue with (see ``resume``)."""
+    restarted = restart_checkpoint(cfg, run_dir)  # a requeued SLURM job resumes itself
+    if restarted is not None:
+        return restarted
     try:
         found = resume_checkpoint(cfg, run_dir)
     except NoCheckpoint as missing:

@@ -37,6 +37,7 @@ from pegboard.runner.lifecycle import Outcome, accuracy_line, run_in_directory
 from pegboard.runner.metadata import RunMetadata
 from pegboard.runner.monitors import check_final_metric, swept_metric
 from pegboard.runner.quiet import plain_progress
+from pegboard.runner.requeue import requeue_on_sigterm
 from pegboard.runner.resume import continuation, resume_hint
 from pegboard.runner.rundir import is_launching_process
 from pegboard.runner.signals import EXIT_SIGTERM, lightning_stage
@@ -65,7 +66,9 @@ def train(cfg: DictConfig) -> float | None:
         metrics = _train(cfg, run_dir)
         return Outcome(metrics.get(metric) if metric else None, metrics, accuracy_line(metrics))
 
-    return run_in_directory(run_dir, "train", body, resume_hint(run_dir))
+    # On SLURM, a job that SIGTERM stopped (preemption, not scancel) goes back in the queue.
+    with requeue_on_sigterm(cfg, run_dir):
+        return run_in_directory(run_dir, "train", body, resume_hint(run_dir))
 
 
 def check_optimizers(model: Any) -> None:
