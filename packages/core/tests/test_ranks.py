@@ -71,7 +71,13 @@ def test_a_rank_that_never_hears_from_rank_zero_stops_with_a_message(
 
 def test_more_nodes_than_one_need_a_launcher() -> None:
     with pytest.raises(ConfigError, match=r"trainer.num_nodes=2 needs a launcher.*torchrun"):
-        ranks.check_nodes_have_a_launcher(2, {})
-    ranks.check_nodes_have_a_launcher(2, {"RANK": "0", "WORLD_SIZE": "2"})  # torchrun
-    ranks.check_nodes_have_a_launcher(2, {"SLURM_PROCID": "0"})  # srun
-    ranks.check_nodes_have_a_launcher(1, {})
+        ranks.check_nodes_have_a_launcher(2, environ={})
+    ranks.check_nodes_have_a_launcher(2, environ={"RANK": "0", "WORLD_SIZE": "2"})  # torchrun
+    ranks.check_nodes_have_a_launcher(2, environ={"SLURM_PROCID": "0"})  # srun
+    ranks.check_nodes_have_a_launcher(1, environ={})
+    # Submitted to SLURM from a login node: SLURM starts pegboard on the job's nodes.
+    from pegboard.runner.requeue import SLURM_LAUNCHER
+
+    ranks.check_nodes_have_a_launcher(2, SLURM_LAUNCHER, environ={})
+    with pytest.raises(ConfigError, match="needs a launcher"):
+        ranks.check_nodes_have_a_launcher(2, "hydra_plugins.x.JoblibLauncher", environ={})

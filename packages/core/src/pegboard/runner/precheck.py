@@ -259,8 +259,10 @@ def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
     ]
     for path in nodes:
         check_node(_tolerant(cfg, path), path)
-    # More nodes than this one, and nothing started the others: Lightning would wait.
-    check_nodes_have_a_launcher(_tolerant(cfg, "trainer.num_nodes"))
+    # More nodes than this one, and nothing will start the others: Lightning would wait.
+    check_nodes_have_a_launcher(
+        _tolerant(cfg, "trainer.num_nodes"), _tolerant(cfg, "hydra.launcher._target_")
+    )
 
 
 __all__ = [

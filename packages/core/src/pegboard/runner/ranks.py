@@ -95,7 +95,7 @@ def external_launch(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 def check_nodes_have_a_launcher(
-    num_nodes: object, environ: Mapping[str, str] | None = None
+    num_nodes: object, hydra_launcher: object = None, environ: Mapping[str, str] | None = None
 ) -> None:
     """Refuse ``trainer.num_nodes`` above 1 when nothing started the other nodes.
 
@@ -105,13 +105,17 @@ def check_nodes_have_a_launcher(
 
     Args:
         num_nodes: The value of ``trainer.num_nodes``.
+        hydra_launcher: ``hydra.launcher._target_``: with SLURM's, the job is submitted
+            from here and SLURM starts pegboard on each of its nodes.
         environ: The environment to read; ``os.environ`` by default.
 
     Raises:
         ConfigError: More than one node, and no launcher.
     """
+    from pegboard.runner.requeue import SLURM_LAUNCHER
+
     env = os.environ if environ is None else environ
-    if not isinstance(num_nodes, int) or num_nodes <= 1:
+    if not isinstance(num_nodes, int) or num_nodes <= 1 or hydra_launcher == SLURM_LAUNCHER:
         return
     if any(env.get(name) is not None for name in GLOBAL_RANK_VARIABLES):
         return
