@@ -39,7 +39,7 @@ def _interrupt_after_two_trials(root: Path, env: dict[str, str], cwd: Path) -> P
         [pegboard_executable(), *SWEEP],
         cwd=cwd,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -52,11 +52,12 @@ def _interrupt_after_two_trials(root: Path, env: dict[str, str], cwd: Path) -> P
                 process.send_signal(signal.SIGTERM)
                 break
             time.sleep(0.05)
-        _, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 143, stderr
+    assert "rerun the sweep's command to continue an Optuna sweep" in stdout
     (sweep,) = root.iterdir()
     return sweep
 

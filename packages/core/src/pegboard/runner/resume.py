@@ -123,10 +123,23 @@ def resume_hint(run_dir: Path) -> list[str]:
     Args:
         run_dir: The interrupted run's folder.
     """
-    return [
+    lines = [
         f"{run_dir / 'checkpoints' / 'last.ckpt'} holds the state (when training had begun).",
         f"Continue with: pegboard train ckpt_path=last run={run_dir}{_choices()}",
     ]
+    if _in_sweep():
+        lines.append(
+            "It is one job of a sweep: rerun the sweep's command to continue an Optuna sweep "
+            "(hparams_search=...) where it stopped."
+        )
+    return lines
+
+
+def _in_sweep() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 def _choices() -> str:
