@@ -95,4 +95,3 @@ def test_two_nodes_without_a_launcher_fail_at_once(run_pegboard, tmp_path: Path)
     assert result.returncode == 2
     assert "trainer.num_nodes=2" in result.stderr and "torchrun" in result.stderr
     assert not (tmp_path / "logs" / "train").exists()
-
