@@ -137,8 +137,9 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def core(session: nox.Session) -> None:
-    """pegboard-core alone: interfaces, runner, conformance kit."""
-    install(session, "core")
+    """pegboard-core alone: interfaces, runner, conformance kit (and its sweeps' resume)."""
+    # The optuna extra: resuming a sweep reads and writes Optuna studies.
+    install(session, "core[optuna]")
     pytest(session, "packages/core/tests")
 
 
