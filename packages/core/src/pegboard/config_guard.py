@@ -241,7 +241,11 @@ def check_checkpoint_config(
                     f"{section}._target_={target!r} is not a {section} class that an active "
                     "pack, pegboard or the project advertises"
                 )
-        for key in ("hyper_parameters", "datamodule_hyper_parameters"):
+        # Only reached with a checkpoint in hand: torch and Lightning are loaded already.
+        import pytorch_lightning as pl
+
+        for owner in (pl.LightningModule, pl.LightningDataModule):
+            key = owner.CHECKPOINT_HYPER_PARAMS_KEY  # what Lightning saved hparams under
             check_targets(checkpoint.get(key) or {}, key)
     except ConfigError as error:
         raise ConfigError(
