@@ -196,9 +196,14 @@ def slurm(session: nox.Session) -> None:
     when the cluster cannot start. Jobs run this session's Python (submitit submits
     ``sys.executable``): sweeps, a 2-task DDP job, preemption and requeue, submitit_local.
     """
-    session.run(str(ROOT / "ci" / "slurm" / "start-cluster.sh"), external=True)
-    install(session, "core[submitit]", "launcher", "models-vision", "data-vision")
-    pytest(session, "tests/slurm")
+    cluster = str(ROOT / "ci" / "slurm" / "start-cluster.sh")
+    session.run(cluster, external=True)
+    try:
+        install(session, "core[submitit]", "launcher", "models-vision", "data-vision")
+        pytest(session, "tests/slurm")
+    finally:
+        # The daemons outlive the session otherwise: leave the machine as it was found.
+        session.run(cluster, "stop", external=True)
 
 
 @nox.session
