@@ -28,7 +28,7 @@ from pegboard.export import (
     exportable,
 )
 from pegboard.runner.build import build, check_nodes, write_run_files
-from pegboard.runner.data_state import data_class, normalization
+from pegboard.runner.data_state import normalization, saved_data_state
 from pegboard.runner.lifecycle import Outcome
 from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
 from pegboard.runner.stage import Restored, open_checkpoint, run_stage
@@ -77,10 +77,11 @@ def sample_batch(cfg: DictConfig, restored: Restored) -> torch.Tensor:
     try:
         datamodule.prepare_data()
         datamodule.setup("test")
-        same_class = type(datamodule) is data_class(str(restored.config["data"]["_target_"]))
-        if restored.data_state and same_class:
-            # The normalization the model was trained with, as Lightning would restore it.
-            datamodule.load_state_dict(restored.data_state)
+        # The normalization the model was trained with, found as RestoreDataState finds
+        # it: only a datamodule of the class that saved it gets it.
+        state = saved_data_state(restored.checkpoint, type(datamodule))
+        if state:
+            datamodule.load_state_dict(state)
         inputs = next(iter(datamodule.test_dataloader()))[0]
     except ConfigError as error:
         raise ConfigError(f"{error} (or export with sample=random)") from error
