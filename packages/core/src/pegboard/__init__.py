@@ -12,16 +12,28 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from pegboard.datamodule import DataModule
+    from pegboard.datamodule import DataModule, PredictInputs
     from pegboard.hookspecs import hookimpl
     from pegboard.model import Model
+    from pegboard.supervision import Classes, Values
 
-__all__ = ["DataModule", "Model", "__version__", "hookimpl"]
+__all__ = [
+    "Classes",
+    "DataModule",
+    "Model",
+    "PredictInputs",
+    "Values",
+    "__version__",
+    "hookimpl",
+]
 
 # pluggy loads with the first hook module, torch and Lightning with the first Model.
 _LAZY = {
     "Model": "pegboard.model",
     "DataModule": "pegboard.datamodule",
+    "PredictInputs": "pegboard.datamodule",
+    "Classes": "pegboard.supervision",
+    "Values": "pegboard.supervision",
     "hookimpl": "pegboard.hookspecs",
 }
 

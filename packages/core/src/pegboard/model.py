@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import pytorch_lightning as pl
 import torch
@@ -37,6 +37,10 @@ class Model(pl.LightningModule, ABC):
         scheduler_interval: ``"epoch"`` or ``"step"``: when the scheduler steps.
         scheduler_monitor: Metric a ``ReduceLROnPlateau`` scheduler watches.
     """
+
+    #: The tasks the class does (``pegboard.supervision.TASKS``); empty: not stated. The
+    #: runner refuses data of another task before training.
+    tasks: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
