@@ -12,7 +12,7 @@ import torch
 from pegboard.errors import ConfigError
 from pegboard.runner.evaluate import evaluate
 from pegboard.runner.export import export
-from pegboard.runner.plots import CONFUSION_MATRIX, LEARNING_CURVES, write_plots
+from pegboard.runner.plots import CONFUSION_MATRIX, LEARNING_CURVES, TestResults, write_plots
 from pegboard.runner.predict import predict
 from pegboard.runner.sweep import SUMMARY_FILE, write_summary
 from pegboard.runner.train import train
@@ -113,9 +113,9 @@ def test_unknown_export_format_lists_the_valid_ones(tmp_path: Path) -> None:
 
 
 def test_plots_without_data_write_nothing_and_with_data_write_pngs(tmp_path: Path) -> None:
-    assert write_plots(tmp_path, [], None, None) == []
+    assert write_plots(tmp_path, []) == []
     epochs = [{"epoch": 0.0, "train/loss": 1.0, "val/loss": 0.9, "val/acc": 0.5}]
-    written = write_plots(tmp_path, epochs, [[3, 1], [0, 4]], ["cat", "dog"])
+    written = write_plots(tmp_path, epochs, TestResults([[3, 1], [0, 4]], ["cat", "dog"]))
     assert sorted(p.name for p in written) == sorted([LEARNING_CURVES, CONFUSION_MATRIX])
 
 

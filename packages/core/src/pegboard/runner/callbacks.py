@@ -22,10 +22,11 @@ __all__ = [
     "MetricHistory",
     "MonitorGuard",
     "SigtermCheckpoint",
+    "TestValues",
 ]
 
 #: Epoch-level metrics kept for the learning-curve plot.
-CURVE_METRICS = ("train/loss", "val/loss", "train/acc", "val/acc")
+CURVE_METRICS = ("train/loss", "val/loss", "train/acc", "val/acc", "train/r2", "val/r2")
 
 
 class SigtermCheckpoint(pl.Callback):
@@ -181,6 +182,57 @@ class ConfusionCounts(pl.Callback):
                 self.counts.to(pl_module.device).float(), reduce_op="sum"
             )
             self.counts = summed.round().long().cpu()
+
+
+class TestValues(pl.Callback):
+    """Keep predicted and true values of the test run, for a regression's scatter plot.
+
+    Uses what a task's ``test_step`` returns: a dict with ``values`` and
+    ``target_values`` (``RegressionModel`` does). At most ``limit`` samples per process
+    are kept (a plot shows no more), gathered from every process at the end.
+
+    Args:
+        limit: Samples kept per process.
+    """
+
+    def __init__(self, limit: int = 5000) -> None:
+        self.limit = limit
+        self.predicted: list[list[float]] | None = None
+        self.true: list[list[float]] | None = None
+        self._kept: list[torch.Tensor] = []
+
+    def on_test_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.predicted = self.true = None
+        self._kept = []
+
+    def on_test_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        if not isinstance(outputs, dict) or "values" not in outputs:
+            return
+        room = self.limit - sum(len(kept) for kept in self._kept)
+        if room > 0:
+            pair = torch.stack([outputs["values"], outputs["target_values"]], dim=1)
+            self._kept.append(pair[:room].detach().float())
+
+    def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self._kept:
+            return
+        pairs = torch.cat(self._kept)  # (samples, 2, values)
+        if trainer.world_size > 1:
+            # all_gather needs one size everywhere: pad with NaN to the limit, drop after.
+            padded = torch.full((self.limit, *pairs.shape[1:]), float("nan"), device=pairs.device)
+            padded[: len(pairs)] = pairs
+            gathered = trainer.strategy.all_gather(padded).reshape(-1, *pairs.shape[1:])
+            pairs = gathered[~gathered.isnan().any(dim=(1, 2))]
+        self.predicted = pairs[:, 0].cpu().tolist()
+        self.true = pairs[:, 1].cpu().tolist()
 
 
 class LogHyperparameters(pl.Callback):

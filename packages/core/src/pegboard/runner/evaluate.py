@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 
 from pegboard.runner.build import build, check_nodes, scalar_metrics, write_json, write_run_files
 from pegboard.runner.fit_check import check_fits
-from pegboard.runner.lifecycle import Outcome, accuracy_line
+from pegboard.runner.lifecycle import Outcome, test_summary
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
@@ -48,7 +48,7 @@ def _evaluate(cfg: DictConfig, run_dir: Path) -> Outcome[dict[str, float]]:
     for result in results:
         metrics.update(scalar_metrics(result))
     write_json(run_dir / "metrics.json", metrics)
-    return Outcome(metrics, metrics, accuracy_line(metrics))
+    return Outcome(metrics, metrics, test_summary(metrics))
 
 
 __all__ = ["evaluate"]

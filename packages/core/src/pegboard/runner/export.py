@@ -128,6 +128,25 @@ def _export(cfg: DictConfig, run_dir: Path, offered: Offered) -> Outcome[Path]:
     return Outcome(path, {"sample_size": float(len(example))}, (line,))
 
 
+def _task_fields(model: Any, restored: Restored) -> dict[str, Any]:
+    # What the artifact's outputs are: logits of named classes, or values in data units.
+    from pegboard.supervision import REGRESSION, config_task
+
+    task = getattr(model, "task", None) or config_task(restored.config.get("data") or {})
+    if task == REGRESSION:
+        return {
+            "task": task,
+            "outputs": "values, in the data's units",
+            "num_outputs": getattr(model, "num_outputs", None),
+        }
+    return {
+        "task": task or "classification",
+        "outputs": "logits (softmax gives the class probabilities)",
+        "class_names": restored.data_state.get("class_names"),
+        "num_classes": getattr(model, "num_classes", None),
+    }
+
+
 def write_sidecar(
     path: Path, fmt: str, model: Any, restored: Restored, example: torch.Tensor
 ) -> Path:
@@ -147,8 +166,10 @@ def write_sidecar(
         "input_dtype": str(example.dtype).removeprefix("torch."),
         "input_name": "input" if fmt == "onnx" else None,
         "normalization": normalization(restored.checkpoint, restored.data_state),
-        "class_names": restored.data_state.get("class_names"),
-        "num_classes": getattr(model, "num_classes", None),
+        # What the datamodule saved (a table's fitted preprocessing: columns, scaling,
+        # categories): serving applies it to raw inputs before the artifact.
+        "data_state": restored.data_state or None,
+        **_task_fields(model, restored),
         "model_class": _class_path(model),
         "exported_module": type(exportable(model)).__name__,
         "hyperparameters": dict(getattr(model, "hparams", {})),

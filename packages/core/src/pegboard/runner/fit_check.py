@@ -3,7 +3,8 @@
 A model built for 28x28 greyscale images given 32x32 colour ones (``eval data=...`` on
 other data, or a size set by hand) fails deep inside the first batch with a shape error
 from some layer. pegboard checks before training or testing starts, and names both
-shapes; a dataset with more classes than the model has outputs is named the same way.
+shapes; a dataset with more classes than the model has outputs, or of another task
+(values for a classifier), is named the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import torch
 
 from pegboard.errors import ConfigError
+from pegboard.runner.task_fit import check_model_fits_target
+from pegboard.supervision import target_from_config
 
 
 def _first_line(error: BaseException) -> str:
@@ -44,6 +47,7 @@ def check_fits(model: Any, data_config: Mapping[str, Any], datamodule: Any = Non
             f"{outputs}: labels would fall outside its outputs. Use data with at most "
             f"{outputs} classes, or a model built for {classes}"
         )
+    check_model_fits_target(model, _data_target(datamodule, data_config), str(data_name))
     if not shape:
         return
     built = hparams.get("input_shape")
@@ -60,6 +64,15 @@ def check_fits(model: Any, data_config: Mapping[str, Any], datamodule: Any = Non
         ) from error
     finally:
         model.train(was_training)
+
+
+def _data_target(datamodule: Any, data_config: Mapping[str, Any]) -> Any:
+    """The datamodule's ``target``, else what the data config declares, else ``None``."""
+    try:
+        target = getattr(datamodule, "target", None)
+    except (AttributeError, NotImplementedError):
+        target = None
+    return target if target is not None else target_from_config(data_config)
 
 
 __all__ = ["check_fits"]

@@ -86,13 +86,22 @@ def run_in_directory(
     return outcome.result
 
 
-def accuracy_line(metrics: dict[str, float]) -> tuple[str, ...]:
-    """``Test accuracy: 0.9443`` when the metrics have a test accuracy, else nothing.
+def test_summary(metrics: dict[str, float]) -> tuple[str, ...]:
+    """The test score in one line: ``Test accuracy: 0.9443``, or ``Test R²: 0.47 (MAE ...)``.
 
     Args:
-        metrics: A run's final metrics.
+        metrics: A run's final metrics (nothing is said without test metrics).
     """
-    return (f"Test accuracy: {metrics['test/acc']:.4f}",) if "test/acc" in metrics else ()
+    if "test/acc" in metrics:
+        return (f"Test accuracy: {metrics['test/acc']:.4f}",)
+    if "test/r2" in metrics:
+        errors = ", ".join(
+            f"{name.upper()} {metrics[f'test/{name}']:.4g}"
+            for name in ("mae", "rmse")
+            if f"test/{name}" in metrics
+        )
+        return (f"Test R²: {metrics['test/r2']:.4f}" + (f" ({errors})" if errors else ""),)
+    return ()
 
 
 def announce_finished(cfg: Any) -> None:
@@ -128,4 +137,4 @@ def announce_finished(cfg: Any) -> None:
     )
 
 
-__all__ = ["Outcome", "accuracy_line", "announce_finished", "run_in_directory"]
+__all__ = ["Outcome", "announce_finished", "run_in_directory", "test_summary"]

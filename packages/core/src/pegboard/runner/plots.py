@@ -1,4 +1,7 @@
-"""Learning curves and confusion matrices as PNG files (and TensorBoard images).
+"""Learning curves and the task's test plots as PNG files (and TensorBoard images).
+
+Classes get a confusion matrix; values a predicted-against-true scatter and the
+residuals (``pegboard.runner.value_plots``).
 
 matplotlib is imported inside each function, with the non-interactive Agg backend, so
 importing the runner costs nothing and plots work on machines without a display.
@@ -7,14 +10,36 @@ importing the runner costs nothing and plots work on machines without a display.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 LEARNING_CURVES = "learning_curves.png"
 CONFUSION_MATRIX = "confusion_matrix.png"
+PREDICTED_VS_TRUE = "predicted_vs_true.png"
+RESIDUALS = "residuals.png"
 
 
-def _pyplot() -> Any:
+@dataclass
+class TestResults:
+    """What the test run left for plots: class counts, or predicted and true values.
+
+    Args:
+        counts: ``counts[true][predicted]`` of a classifier, or ``None``.
+        class_names: Class names for the matrix axes (numbers when ``None``); for
+            values, the names of the values.
+        predicted: Predicted values per sample (``[[v0, v1...], ...]``), or ``None``.
+        true: True values per sample, in the same order.
+    """
+
+    counts: Sequence[Sequence[int]] | None = None
+    class_names: Sequence[str] | None = None
+    predicted: Sequence[Sequence[float]] | None = None
+    true: Sequence[Sequence[float]] | None = None
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -24,15 +49,17 @@ def _pyplot() -> Any:
 
 
 def learning_curves_figure(epochs: Sequence[Mapping[str, float]]) -> Any:
-    """A figure of loss (left) and accuracy (right) per epoch, train and validation.
+    """A figure of loss (left) and the task's score (right) per epoch, train and validation.
 
     Args:
         epochs: One mapping per epoch with ``epoch`` and metrics such as ``train/loss``,
-            ``val/loss``, ``train/acc``, ``val/acc`` (missing ones are left out).
+            ``val/loss``, ``train/acc``, ``val/acc`` (or ``val/r2``; missing ones are
+            left out).
     """
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for axis, kind in zip(axes, ("loss", "acc"), strict=True):
+    score = "r2" if any("val/r2" in row or "train/r2" in row for row in epochs) else "acc"
+    for axis, kind in zip(axes, ("loss", score), strict=True):
         for stage in ("train", "val"):
             name = f"{stage}/{kind}"
             points = [(row["epoch"], row[name]) for row in epochs if name in row]
@@ -40,7 +67,7 @@ def learning_curves_figure(epochs: Sequence[Mapping[str, float]]) -> Any:
                 xs, ys = zip(*points, strict=True)
                 axis.plot(xs, ys, marker="o", label=stage)
         axis.set_xlabel("epoch")
-        axis.set_ylabel("accuracy" if kind == "acc" else "loss")
+        axis.set_ylabel({"acc": "accuracy", "r2": "R²"}.get(kind, kind))
         axis.grid(alpha=0.3)
         if axis.get_legend_handles_labels()[0]:
             axis.legend()
@@ -56,7 +83,7 @@ def confusion_matrix_figure(counts: Sequence[Sequence[int]], class_names: Sequen
         counts: ``counts[true][predicted]``.
         class_names: One name per class.
     """
-    plt = _pyplot()
+    plt = pyplot()
     size = len(class_names)
     figure, axis = plt.subplots(figsize=(max(4, 0.5 * size + 2), max(4, 0.5 * size + 1.5)))
     image = axis.imshow(counts, cmap="Blues")
@@ -85,7 +112,7 @@ def save(figure: Any, path: Path) -> Path:
         figure: A matplotlib figure.
         path: The PNG file.
     """
-    plt = _pyplot()
+    plt = pyplot()
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
@@ -116,18 +143,16 @@ def to_tensorboard(loggers: Sequence[Any], figures: Mapping[str, Any], step: int
 def write_plots(
     run_dir: Path,
     epochs: Sequence[Mapping[str, float]],
-    counts: Sequence[Sequence[int]] | None,
-    class_names: Sequence[str] | None,
+    tested: TestResults | None = None,
     loggers: Sequence[Any] = (),
     step: int = 0,
 ) -> list[Path]:
-    """Write the learning curves and the confusion matrix that the data allows.
+    """Write the learning curves and the test plots of the task.
 
     Args:
         run_dir: Where the PNG files go.
         epochs: Per-epoch metrics (see ``learning_curves_figure``); none: no curves.
-        counts: The test confusion counts, or ``None``.
-        class_names: Class names for the matrix axes (numbers when ``None``).
+        tested: What the test run left; ``None``: no test plots.
         loggers: The trainer's loggers; TensorBoard ones get the images too.
         step: Global step for TensorBoard.
 
@@ -137,11 +162,19 @@ def write_plots(
     figures: dict[str, Any] = {}
     if epochs:
         figures[LEARNING_CURVES] = learning_curves_figure(epochs)
+    tested = tested or TestResults()
+    counts = tested.counts
     if counts is not None and len(counts):
-        names = list(class_names or [str(i) for i in range(len(counts))])
+        names = list(tested.class_names or [str(i) for i in range(len(counts))])
         if len(names) != len(counts):
             names = [str(i) for i in range(len(counts))]
         figures[CONFUSION_MATRIX] = confusion_matrix_figure(counts, names)
+    if tested.predicted and tested.true:
+        from pegboard.runner.value_plots import predicted_vs_true_figure, residuals_figure
+
+        names = list(tested.class_names or [])
+        figures[PREDICTED_VS_TRUE] = predicted_vs_true_figure(tested.predicted, tested.true, names)
+        figures[RESIDUALS] = residuals_figure(tested.predicted, tested.true, names)
     to_tensorboard(loggers, {name.removesuffix(".png"): fig for name, fig in figures.items()}, step)
     return [save(figure, run_dir / name) for name, figure in figures.items()]
 
@@ -149,8 +182,12 @@ def write_plots(
 __all__ = [
     "CONFUSION_MATRIX",
     "LEARNING_CURVES",
+    "PREDICTED_VS_TRUE",
+    "RESIDUALS",
+    "TestResults",
     "confusion_matrix_figure",
     "learning_curves_figure",
+    "pyplot",
     "save",
     "to_tensorboard",
     "write_plots",

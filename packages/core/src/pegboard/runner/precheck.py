@@ -238,6 +238,24 @@ def _tolerant(cfg: Any, path: str) -> Any:
     return node
 
 
+def _described_later(node: Any, job: dict[str, Any]) -> Any:
+    """The model node with values taken from data keys the data describes at run time."""
+    from pegboard.runner.describe import undescribed
+    from pegboard.runner.validate import UNRESOLVED
+
+    data = job.get("data")
+    later = undescribed(data) if isinstance(data, dict) else []
+    raw = job.get("model")
+    if not later or not isinstance(node, dict) or not isinstance(raw, dict):
+        return node
+    return {
+        key: UNRESOLVED
+        if isinstance(raw.get(key), str) and any(f"data.{name}" in raw[key] for name in later)
+        else value
+        for key, value in node.items()
+    }
+
+
 def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
     """Refuse a missing required value or a value of the wrong type before the run starts.
 
@@ -250,15 +268,22 @@ def check_train_values(cfg: Any, tree: dict[str, Any]) -> None:
     """
     from pegboard.runner.build import missing_value_error, named_nodes
     from pegboard.runner.ranks import check_nodes_have_a_launcher
+    from pegboard.runner.task_fit import check_task_fit, described_values, runtime_choices
     from pegboard.runner.validate import check_node
 
     job = {key: value for key, value in tree.items() if key != "hydra"}
     missing_value_error(job)
+    if isinstance(job.get("model"), dict) and isinstance(job.get("data"), dict):
+        target = job["model"].get("_target_")
+        check_task_fit(target, described_values(cfg, "data"), runtime_choices(cfg))
     nodes = [key for key in ("trainer", "data", "model") if isinstance(job.get(key), dict)] + [
         f"{group}.{name}" for group in ("callbacks", "logger") for name in named_nodes(job, group)
     ]
     for path in nodes:
-        check_node(_tolerant(cfg, path), path)
+        node = _tolerant(cfg, path)
+        if path == "model":
+            node = _described_later(node, job)
+        check_node(node, path)
     # More nodes than this one, and nothing will start the others: Lightning would wait.
     check_nodes_have_a_launcher(
         _tolerant(cfg, "trainer.num_nodes"), _tolerant(cfg, "hydra.launcher._target_")

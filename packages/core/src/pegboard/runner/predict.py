@@ -1,4 +1,8 @@
-"""``pegboard predict``: one row per input (class, class name and probabilities, or a value)."""
+"""``pegboard predict``: one row per input (class, class name and probabilities, or values).
+
+``input=PATH`` predicts on a user's files: a table the checkpoint's datamodule reads
+(``predict_inputs``: a CSV, with the training preprocessing), else a folder of images.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,12 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 
+from pegboard.errors import ConfigError
+from pegboard.loaders import TensorBatchLoader
 from pegboard.runner.build import build, check_nodes, write_run_files
-from pegboard.runner.data_state import normalization
+from pegboard.runner.data_state import data_class, normalization, saved_data_state
 from pegboard.runner.fit_check import check_fits
+from pegboard.runner.images import image_files, load_images
 from pegboard.runner.lifecycle import Outcome
 from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
 from pegboard.runner.predictions import class_names_from, prediction_rows, run_predict
@@ -58,24 +65,57 @@ def _class_names(restored: Restored, datamodule: Any) -> Callable[[int], list[st
     )
 
 
+def _value_names(datamodule: Any) -> list[str] | None:
+    try:
+        names = datamodule.target.names
+    except (AttributeError, NotImplementedError, ConfigError):
+        return None
+    return list(names) if names else None
+
+
+def _reading_datamodule(restored: Restored) -> Any:
+    """The checkpoint's datamodule, with its saved state, when it reads predict inputs.
+
+    A datamodule class that overrides ``predict_inputs`` (a table's) reads the user's
+    file itself, with the preprocessing fitted in training; any other: ``input`` is
+    read as images. Its saved state is loaded without ``setup``: the training files
+    need not exist where predictions are made.
+    """
+    from pegboard.datamodule import DataModule
+
+    node = restored.config["data"]
+    cls = data_class(str(node.get("_target_", "")))
+    if cls is None or getattr(cls, "predict_inputs", None) in (None, DataModule.predict_inputs):
+        return None
+    check_nodes([("data", node)])
+    datamodule = build(node, "data")
+    state = saved_data_state(restored.checkpoint, cls)
+    if state:
+        datamodule.load_state_dict(state)
+    return datamodule
+
+
 def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> Outcome[Path]:
     restored = open_checkpoint(cfg, "predict")
     write_run_files(run_dir, restored.config, pack_versions())
     pl.seed_everything(int(restored.config.get("seed") or 0), workers=True, verbose=False)
     trainer = build_trainer(restored, "predict")
-    paths: list[str] | None = None
+    inputs: Sequence[Any] | None = None
     datamodule: Any = None
     if cfg.get("input"):
-        from pegboard.loaders import TensorBatchLoader
-        from pegboard.runner.images import image_files, load_images
-
-        files = image_files(Path(str(cfg.input)))
-        stats = normalization(restored.checkpoint, restored.data_state) or {}
-        inputs = load_images(files, restored.input_shape, stats.get("mean"), stats.get("std"))
+        source = Path(str(cfg.input))
+        datamodule = _reading_datamodule(restored)
+        if datamodule is not None:
+            given = datamodule.predict_inputs(source)
+            tensor, inputs = given.inputs, given.rows or None
+        else:
+            files = image_files(source)
+            stats = normalization(restored.checkpoint, restored.data_state) or {}
+            tensor = load_images(files, restored.input_shape, stats.get("mean"), stats.get("std"))
+            inputs = [str(path) for path in files]
         loader = TensorBatchLoader(
-            inputs, torch.zeros(len(inputs), dtype=torch.long), int(cfg.get("batch_size", 64))
+            tensor, torch.zeros(len(tensor), dtype=torch.long), int(cfg.get("batch_size", 64))
         )
-        paths = [str(path) for path in files]
         with lightning_stage():
             batches = run_predict(trainer, restored.model, dataloaders=loader)
     else:
@@ -86,7 +126,9 @@ def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> Outcome[Path]:
         with lightning_stage():
             batches = run_predict(trainer, restored.model, datamodule=datamodule)
     name = type(restored.model).__name__
-    rows = prediction_rows(batches, _class_names(restored, datamodule), paths, name)
+    rows = prediction_rows(
+        batches, _class_names(restored, datamodule), inputs, name, _value_names(datamodule)
+    )
     fmt = str(cfg.get("output_format", "csv"))
     path = run_dir / f"predictions.{fmt}"
     if fmt in offered:

@@ -6,7 +6,8 @@ passes is never refused by ``predict``. A ``predict_step`` may return (docs/mode
 * logits, a ``(batch, classes)`` float tensor: the probabilities are their softmax and
   the prediction the most probable class;
 * values, a ``(batch,)`` or ``(batch, 1)`` tensor: a regression, one ``prediction`` each;
-* a dict with ``logits`` (read as above), or with ``probabilities`` and ``prediction``.
+* a dict with ``logits`` (read as above), with ``probabilities`` and ``prediction``, or
+  with ``values`` (``(batch, outputs)``: one ``prediction_<name>`` column per value).
 
 A model that does not override ``predict_step`` is called with the batch's inputs:
 Lightning's default would call it with the whole ``(inputs, targets)`` batch.
@@ -14,7 +15,7 @@ Lightning's default would call it with the whole ``(inputs, targets)`` batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,7 +26,7 @@ from pegboard.errors import ConfigError
 #: What ``predict_step`` may return, for messages.
 ACCEPTED = (
     "logits (a (batch, classes) float tensor), values (a (batch,) tensor), or a dict with "
-    "'logits' or with 'probabilities' and 'prediction' (docs/model-contract.md)"
+    "'logits', with 'probabilities' and 'prediction', or with 'values' (docs/model-contract.md)"
 )
 
 
@@ -123,6 +124,10 @@ def interpret(output: Any, model: str = "the model") -> tuple[torch.Tensor | Non
             found = probabilities.detach().float().cpu(), prediction.detach().cpu()
     elif isinstance(output, dict) and "logits" in output:
         found = _from_tensor(output["logits"])
+    elif isinstance(output, dict) and isinstance(output.get("values"), torch.Tensor):
+        values = output["values"].detach().float().cpu()
+        if values.dim() in (1, 2):
+            found = None, values.reshape(len(values), -1)
     else:
         found = _from_tensor(output)
     if found is None:
@@ -130,22 +135,42 @@ def interpret(output: Any, model: str = "the model") -> tuple[torch.Tensor | Non
     return found
 
 
+def _value_columns(count: int, names: Sequence[str] | None) -> list[str]:
+    if count == 1:
+        return ["prediction"]
+    labels = list(names) if names and len(names) == count else [str(i) for i in range(count)]
+    return [f"prediction_{label}" for label in labels]
+
+
+def _own_columns(row: Mapping[str, Any]) -> dict[str, Any]:
+    # An input column named like a prediction column keeps its value under `input_<name>`.
+    def renamed(name: str) -> str:
+        taken = name in ("index", "class_name") or name.startswith(("prediction", "prob_"))
+        return f"input_{name}" if taken else name
+
+    return {renamed(str(name)): value for name, value in row.items()}
+
+
 def prediction_rows(
     outputs: Sequence[Any],
     class_names: Callable[[int], Sequence[str]],
-    inputs: Sequence[str] | None = None,
+    inputs: Sequence[str] | Sequence[Mapping[str, Any]] | None = None,
     model: str = "the model",
+    value_names: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per input, the rows ``pegboard predict`` writes.
 
-    Every row has ``index``, ``input`` (when predicting on files) and ``prediction``;
-    a classifier's rows add ``class_name`` and one ``prob_<class>`` column per class.
+    Every row has ``index``, then what identifies the input (an ``input`` file, or the
+    input table's own columns), then the prediction: for classes ``prediction``,
+    ``class_name`` and one ``prob_<class>`` column per class; for values ``prediction``
+    (one value) or one ``prediction_<name>`` column per value.
 
     Args:
         outputs: What ``predict_step`` returned, one item per batch.
         class_names: Gives the names of ``count`` classes (``class_names(count)``).
-        inputs: The input file of each row, when predicting on files.
+        inputs: The input file of each row, or each input row's own columns.
         model: The model's name, for messages.
+        value_names: The names of the predicted values (a regression's target columns).
 
     Raises:
         ConfigError: No output, an output of no accepted form, or classes in some
@@ -160,7 +185,9 @@ def prediction_rows(
             f"{model}.predict_step returned class scores for some batches and values for "
             f"others; return one form for every batch: {ACCEPTED}"
         )
-    predictions = torch.cat([prediction for _, prediction in parts]).tolist()
+    joined = torch.cat([prediction for _, prediction in parts])
+    columns = _value_columns(joined.shape[1], value_names) if joined.dim() == 2 else None
+    predictions = joined.tolist()
     scored = [probabilities for probabilities, _ in parts if probabilities is not None]
     probabilities = torch.cat(scored).tolist() if scored else None
     names = list(class_names(len(probabilities[0]))) if probabilities else []
@@ -168,8 +195,12 @@ def prediction_rows(
     for index, predicted in enumerate(predictions):
         row: dict[str, Any] = {"index": index}
         if inputs is not None:
-            row["input"] = inputs[index]
-        row["prediction"] = predicted
+            given = inputs[index]
+            row.update(_own_columns(given) if isinstance(given, Mapping) else {"input": given})
+        if columns is not None:
+            row.update(zip(columns, predicted, strict=True))
+        else:
+            row["prediction"] = predicted
         if probabilities is not None:
             row["prediction"] = int(predicted)
             row["class_name"] = names[int(predicted)]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from pegboard.config_guard import check_config
 from pegboard.errors import ConfigError
@@ -29,11 +29,13 @@ from pegboard.runner.callbacks import (
     MetricHistory,
     MonitorGuard,
     SigtermCheckpoint,
+    TestValues,
 )
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO
 from pegboard.runner.contract import check_model, split_kit
+from pegboard.runner.describe import fill_described, undescribed
 from pegboard.runner.fit_check import check_fits
-from pegboard.runner.lifecycle import Outcome, accuracy_line, run_in_directory
+from pegboard.runner.lifecycle import Outcome, run_in_directory, test_summary
 from pegboard.runner.metadata import RunMetadata
 from pegboard.runner.monitors import check_final_metric, swept_metric
 from pegboard.runner.quiet import plain_progress
@@ -41,6 +43,7 @@ from pegboard.runner.requeue import requeue_on_sigterm
 from pegboard.runner.resume import continuation, resume_hint
 from pegboard.runner.rundir import is_launching_process
 from pegboard.runner.signals import EXIT_SIGTERM, lightning_stage
+from pegboard.runner.task_fit import check_task_fit, described_values, runtime_choices
 from pegboard.runtime import pack_versions
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ def train(cfg: DictConfig) -> float | None:
 
     def body() -> Outcome[float | None]:
         metrics = _train(cfg, run_dir)
-        return Outcome(metrics.get(metric) if metric else None, metrics, accuracy_line(metrics))
+        return Outcome(metrics.get(metric) if metric else None, metrics, test_summary(metrics))
 
     # On SLURM, a job that SIGTERM stopped (preemption, not scancel) goes back in the queue.
     with requeue_on_sigterm(cfg, run_dir):
@@ -105,40 +108,55 @@ def _build_trainer(
     return trainer
 
 
-def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+def _resolved_job(cfg: DictConfig) -> dict[str, Any]:
     resolved = resolve(cfg)
     # The kit's declaration is for tests only: never built, validated or recorded.
     resolved["model"] = split_kit(resolved["model"])[0]
     # Every _target_ of the job, wherever it sits, against the allow-list, before any import.
     check_config(resolved)
+    return resolved
+
+
+def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    # Before resolving: a classifier's ${data.num_classes} has no value on regression data.
+    check_task_fit(
+        OmegaConf.select(cfg, "model._target_", default=None),
+        described_values(cfg, "data"),
+        runtime_choices(),
+    )
+    resolved = _resolved_job(cfg)
     ckpt_path, resolved = continuation(cfg, resolved, run_dir)
     packs = pack_versions()
     write_run_files(run_dir, resolved, packs)
+
+    check_seed(resolved.get("seed"))
+    pl.seed_everything(resolved.get("seed"), workers=True, verbose=False)
+    check_nodes([("trainer", resolved["trainer"]), ("data", resolved["data"])])
+    datamodule = build(resolved["data"], "data")
+    if undescribed(resolved["data"]) and fill_described(cfg, datamodule):
+        # The data said what the config left null (a CSV's columns): record it, so the
+        # checkpoint and `pegboard eval` need nothing else.
+        resolved = _resolved_job(cfg)
+        write_run_files(run_dir, resolved, packs)
     if resolved.get("print_config"):
         print_config_tree(resolved, first=("model", "data", "trainer"))
 
     callback_nodes = named_nodes(resolved, "callbacks")
     logger_nodes = named_nodes(resolved, "logger")
-    # Check every node before building any: the trainer first, because model values
-    # often interpolate trainer values and the error should name what the user typed.
+    # Check every node before building any: model values often interpolate trainer and
+    # data values, and the error should name what the user typed.
     check_nodes(
         [
-            ("trainer", resolved["trainer"]),
-            ("data", resolved["data"]),
             ("model", resolved["model"]),
             *((f"callbacks.{name}", node) for name, node in callback_nodes.items()),
             *((f"logger.{name}", node) for name, node in logger_nodes.items()),
         ]
     )
-
-    check_seed(resolved.get("seed"))
-    pl.seed_everything(resolved.get("seed"), workers=True, verbose=False)
-    datamodule = build(resolved["data"], "data")
     model = build(resolved["model"], "model")
     # Before anything trains: a class Lightning would refuse, hyperparameters that no
     # checkpoint could reload (found today only when the best checkpoint is tested).
     check_model(model)
-    history, confusion = MetricHistory(), ConfusionCounts()
+    history, confusion, pairs = MetricHistory(), ConfusionCounts(), TestValues()
     built = {name: build(node, f"callbacks.{name}") for name, node in callback_nodes.items()}
     callbacks = list(built.values())
     check_optimizers(model)
@@ -164,6 +182,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         SigtermCheckpoint(run_dir / "checkpoints"),
         history,
         confusion,
+        pairs,
         *pack_hooks().callbacks(resolved, "train"),
     ]
     loggers = [build(node, f"logger.{name}") for name, node in logger_nodes.items()]
@@ -201,25 +220,31 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     check_final_metric(metrics, optimized)
     write_json(run_dir / "metrics.json", metrics)
     if resolved.get("plots", True) and is_launching_process():
-        _plot(run_dir, history, confusion, datamodule, trainer)
+        _plot(run_dir, history, (confusion, pairs), datamodule, trainer)
     return metrics
 
 
 def _plot(
     run_dir: Path,
     history: MetricHistory,
-    confusion: ConfusionCounts,
+    tested: tuple[ConfusionCounts, TestValues],
     datamodule: Any,
     trainer: pl.Trainer,
 ) -> None:
-    from pegboard.runner.plots import write_plots
+    from pegboard.runner.plots import TestResults, write_plots
 
+    confusion, pairs = tested
     try:
-        names: list[str] | None = list(datamodule.class_names)
+        target = datamodule.target
     except (AttributeError, RuntimeError, NotImplementedError):
-        names = None
-    counts = confusion.counts.tolist() if confusion.counts is not None else None
+        target = None
+    results = TestResults(
+        confusion.counts.tolist() if confusion.counts is not None else None,
+        list(target.names) if target is not None and target.names else None,
+        pairs.predicted,
+        pairs.true,
+    )
     try:
-        write_plots(run_dir, history.epochs, counts, names, trainer.loggers, trainer.global_step)
+        write_plots(run_dir, history.epochs, results, trainer.loggers, trainer.global_step)
     except ImportError as error:  # matplotlib is a dependency: a broken install, one line
         raise ConfigError(f"plots need matplotlib ({error}); or set plots=false") from error
