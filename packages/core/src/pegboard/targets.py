@@ -47,14 +47,18 @@ PEGBOARD_TARGETS = frozenset(
         "pegboard.runner.rundir.UniqueRunDir",
         "pegboard.runner.sweep.MultirunSummary",
         "pegboard.testing.models.LinearClassifier",
+        "pegboard.testing.models.LinearRegressor",
         "pegboard.testing.datamodule.RandomImageDataModule",
+        "pegboard.testing.datamodule.RandomValuesDataModule",
     }
 )
 #: pegboard's own model and data classes: what a checkpoint may name besides packs'.
 PEGBOARD_ADVERTISED = frozenset(
     {
         "pegboard.testing.models.LinearClassifier",
+        "pegboard.testing.models.LinearRegressor",
         "pegboard.testing.datamodule.RandomImageDataModule",
+        "pegboard.testing.datamodule.RandomValuesDataModule",
     }
 )
 #: Hydra's sweepers and launchers (Hydra itself only builds registered plugin classes).

@@ -8,8 +8,14 @@ from pegboard.plugin import Plugin
 plugin = Plugin(
     api=1,
     configs="pegboard.testing.conf",
-    models={"kit_linear": "pegboard.testing.models:LinearClassifier"},
-    datamodules={"kit_images": "pegboard.testing.datamodule:RandomImageDataModule"},
+    models={
+        "kit_linear": "pegboard.testing.models:LinearClassifier",
+        "kit_regressor": "pegboard.testing.models:LinearRegressor",
+    },
+    datamodules={
+        "kit_images": "pegboard.testing.datamodule:RandomImageDataModule",
+        "kit_values": "pegboard.testing.datamodule:RandomValuesDataModule",
+    },
 )
 
 

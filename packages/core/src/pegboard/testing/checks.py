@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pegboard.plugin import (
     SUPPORTED_API_VERSIONS,
@@ -123,6 +124,10 @@ def check_configs_compose(plugin: str, tmp_path: Path, overrides: Sequence[str] 
             # The kit's stand-ins fill the groups the pack does not provide here.
             chosen = {"model": "model=kit_linear", "data": "data=kit_images"}
             chosen[group] = f"{group}={option}" if group in chosen else f"+{group}={option}"
+            if group == "data" and _data_task(option, packages, tmp_path) == "regression":
+                chosen["model"] = "model=kit_regressor"
+            if group == "model" and _values_only(plugin, option, tmp_path):
+                chosen["data"] = "data=kit_values"
             try:
                 with compose_config([*chosen.values(), *overrides], packages, tmp_path) as cfg:
                     OmegaConf.to_container(cfg, resolve=True)
@@ -130,10 +135,29 @@ def check_configs_compose(plugin: str, tmp_path: Path, overrides: Sequence[str] 
                 raise AssertionError(f"{group}={option} does not compose: {error}") from error
 
 
+def _values_only(plugin: str, option: str, tmp_path: Path) -> bool:
+    """Whether ``model=<option>``'s class does regression and not classification."""
+    from pegboard.testing.model_check import first_task
+
+    return first_task(plugin, option, tmp_path) == "regression"
+
+
+def _data_task(option: str, packages: Sequence[str], tmp_path: Path) -> str | None:
+    """The task ``data=<option>`` declares (``None``: described by the data at run time)."""
+    from pegboard.runner.task_fit import described_values
+    from pegboard.supervision import config_task
+
+    with compose_config(["model=kit_linear", f"data={option}"], packages, tmp_path) as cfg:
+        return config_task(described_values(cfg, "data"))
+
+
 def check_datamodule(
     plugin: str, option: str, tmp_path: Path, overrides: Sequence[str] = ()
 ) -> None:
-    """Check one data config: batches of every split match the shape and classes it declares.
+    """Check one data config: batches of every split match the shape and targets it declares.
+
+    Classes are integers in ``[0, num_classes)``; values are floats ``(batch, count)``.
+    The saved state must load as every checkpoint does, with ``weights_only=True``.
 
     Args:
         plugin: The manifest's ``"module:attr"`` path.
@@ -159,17 +183,15 @@ def check_datamodule(
     assert isinstance(datamodule, pegboard.DataModule), (
         f"data={option} builds a {type(datamodule).__name__}"
     )
-    declared_shape = tuple(data_cfg["input_shape"])
-    declared_classes = data_cfg["num_classes"]
     datamodule.prepare_data()
     datamodule.setup("fit")
     datamodule.setup("test")
+    declared_shape = tuple(data_cfg.get("input_shape") or datamodule.input_shape)
     assert tuple(datamodule.input_shape) == declared_shape, (
         f"data={option} declares input_shape {list(declared_shape)} "
         f"but reports {list(datamodule.input_shape)}"
     )
-    assert datamodule.num_classes == declared_classes
-    assert len(datamodule.class_names) == declared_classes, "one class name per class"
+    target = _declared_target(option, data_cfg, datamodule)
     for split, loader in (
         ("train", datamodule.train_dataloader()),
         ("val", datamodule.val_dataloader()),
@@ -182,9 +204,69 @@ def check_datamodule(
         )
         assert inputs.is_floating_point(), f"data={option} {split} inputs are not float"
         assert len(targets) == len(inputs)
-        assert int(targets.min()) >= 0 and int(targets.max()) < declared_classes, (
-            f"data={option} {split} targets fall outside [0, {declared_classes})"
+        _check_targets(f"data={option} {split}", targets, target)
+    _check_state_reloads(option, datamodule)
+
+
+def _declared_target(option: str, data_cfg: dict[str, Any], datamodule: Any) -> Any:
+    """The datamodule's ``target``, checked against what its config declares."""
+    from pegboard.supervision import Classes, Values, config_task
+
+    target = datamodule.target
+    assert isinstance(target, Classes | Values), (
+        f"data={option}: target is a {type(target).__name__}, not pegboard.Classes or Values"
+    )
+    declared = config_task(data_cfg)
+    assert declared in (None, target.task), (
+        f"data={option} declares task {declared} but its targets are {target.describe()}"
+    )
+    if isinstance(target, Classes):
+        classes = data_cfg.get("num_classes")
+        assert classes in (None, target.count), (
+            f"data={option} declares num_classes={classes} but has {target.describe()}"
         )
+        assert datamodule.num_classes == target.count
+        assert len(datamodule.class_names) == target.count, "one class name per class"
+    else:
+        outputs = data_cfg.get("num_outputs")
+        assert outputs in (None, target.count), (
+            f"data={option} declares num_outputs={outputs} but has {target.describe()}"
+        )
+    return target
+
+
+def _check_targets(label: str, targets: Any, target: Any) -> None:
+    from pegboard.supervision import Classes
+
+    if isinstance(target, Classes):
+        assert not targets.is_floating_point(), f"{label} class targets are not integers"
+        assert int(targets.min()) >= 0 and int(targets.max()) < target.count, (
+            f"{label} targets fall outside [0, {target.count})"
+        )
+        return
+    assert targets.is_floating_point(), f"{label} value targets are not floats"
+    shape = tuple(targets.shape[1:])
+    assert shape in ((target.count,), () if target.count == 1 else (target.count,)), (
+        f"{label} targets have shape {list(targets.shape)}; expected (batch, {target.count})"
+    )
+
+
+def _check_state_reloads(option: str, datamodule: Any) -> None:
+    """``state_dict`` is plain data: it survives ``torch.load(weights_only=True)``."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(datamodule.state_dict(), buffer)
+    buffer.seek(0)
+    try:
+        torch.load(buffer, weights_only=True)
+    except Exception as error:
+        raise AssertionError(
+            f"data={option}: state_dict() does not load with weights_only=True, as every "
+            f"checkpoint is loaded: {type(error).__name__}: {error}"
+        ) from error
 
 
 __all__ = [

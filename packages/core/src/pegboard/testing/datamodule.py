@@ -1,13 +1,15 @@
-"""A datamodule of random but learnable images, so model packs test without a data pack."""
+"""Random but learnable data (images with classes, or values), so packs test on their own."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 
 from pegboard.datamodule import DataModule
 from pegboard.loaders import TensorBatchLoader
+from pegboard.supervision import Values
 
 
 class RandomImageDataModule(DataModule):
@@ -73,4 +75,61 @@ class RandomImageDataModule(DataModule):
         return self._loader("test")
 
 
-__all__ = ["RandomImageDataModule"]
+class RandomValuesDataModule(RandomImageDataModule):
+    """Values that are a fixed linear function of the inputs plus noise: a regression.
+
+    Targets are ``(batch, num_outputs)`` floats around a mean of 50 and a spread of 10,
+    so a model that ignores the target scale shows it.
+
+    Args:
+        input_shape: Shape of one input.
+        num_outputs: Values per sample.
+        num_samples: Samples in each of the train, val and test splits.
+        batch_size: Samples per batch.
+        seed: Seeds the weights and the noise.
+        task: The declared task; only ``regression`` is right.
+    """
+
+    def __init__(
+        self,
+        input_shape: Sequence[int] = (8,),
+        num_outputs: int = 1,
+        num_samples: int = 64,
+        batch_size: int = 16,
+        seed: int = 0,
+        task: str = "regression",
+    ) -> None:
+        if task != "regression":
+            raise ValueError(f"task={task!r}: RandomValuesDataModule's targets are values")
+        super().__init__(input_shape, 2, num_samples, batch_size, seed)
+        generator = torch.Generator().manual_seed(seed + 1)
+        features = math.prod(self._input_shape)
+        weights = torch.randn(features, num_outputs, generator=generator) / features**0.5
+        for split in ("train", "val", "test"):
+            inputs = torch.randn(num_samples, *self._input_shape, generator=generator)
+            noise = 0.1 * torch.randn(num_samples, num_outputs, generator=generator)
+            self.splits[split] = (inputs, 50.0 + 10.0 * (inputs.flatten(1) @ weights + noise))
+        self._num_outputs = num_outputs
+
+    @property
+    def target(self) -> Values:
+        """``num_outputs`` values, with the training split's mean and spread."""
+        train = self.splits["train"][1]
+        return Values(
+            self._num_outputs,
+            mean=tuple(train.mean(dim=0).tolist()),
+            std=tuple(train.std(dim=0).tolist()),
+        )
+
+    @property
+    def num_classes(self) -> int:
+        """Values have no classes."""
+        raise AttributeError("RandomValuesDataModule has values as targets, not classes")
+
+    @property
+    def class_names(self) -> list[str]:
+        """Values have no classes."""
+        raise AttributeError("RandomValuesDataModule has values as targets, not classes")
+
+
+__all__ = ["RandomImageDataModule", "RandomValuesDataModule"]

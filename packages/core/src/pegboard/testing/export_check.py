@@ -98,9 +98,10 @@ def check_export(
     import torch
 
     from pegboard.export import ExportError, export_onnx, export_safetensors, export_torchscript
-    from pegboard.testing.model_check import build_node, model_case
+    from pegboard.testing.model_check import build_node, first_task, model_case
 
-    case = model_case(plugin, option, tmp_path, input_shape, num_classes, overrides)
+    task = first_task(plugin, option, tmp_path)
+    case = model_case(plugin, option, tmp_path, input_shape, num_classes, overrides, task)
     model = build_node(case.model, plugin)
     reason = getattr(type(model), EXPORT_UNSUPPORTED, None)
     if reason:

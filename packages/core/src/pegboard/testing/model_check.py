@@ -8,11 +8,12 @@ writes (``pegboard.runner.predictions``) and a ``weights_only=True`` reload.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pegboard.testing.building import build_node
 from pegboard.testing.compose import KIT_CONFIGS, compose_config
 from pegboard.testing.trainer import quiet_trainer
 
@@ -43,6 +44,7 @@ def _compose(
     shape: Sequence[int],
     classes: int,
     more: Sequence[str],
+    task: str = "classification",
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     from omegaconf import OmegaConf
 
@@ -51,14 +53,13 @@ def _compose(
     manifest = load_plugin(plugin)
     assert manifest.configs is not None, f"{plugin} ships no configs"
     listed = "[" + ",".join(str(d) for d in shape) + "]"
+    data = (
+        ["data=kit_values"]
+        if task == "regression"
+        else ["data=kit_images", f"data.num_classes={classes}"]
+    )
     with compose_config(
-        [
-            f"model={option}",
-            "data=kit_images",
-            f"data.input_shape={listed}",
-            f"data.num_classes={classes}",
-            *more,
-        ],
+        [f"model={option}", *data, f"data.input_shape={listed}", *more],
         list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
         tmp_path,
     ) as cfg:
@@ -80,8 +81,12 @@ def model_case(
     input_shape: Sequence[int] = (1, 8, 8),
     num_classes: int = 10,
     overrides: Sequence[str] = (),
+    task: str = "classification",
 ) -> ModelCase:
-    """Compose ``model=<option>`` on the kit's random images, in the shape it declares.
+    """Compose ``model=<option>`` on the kit's random data, in the shape it declares.
+
+    Classification composes it on random images of classes; regression on random
+    values (``data=kit_values``) of the same input shape.
 
     A model config's ``_kit_`` (``{input_shape: [1, 28, 28], num_classes: 10}``) wins over
     ``input_shape`` and ``num_classes``, which apply when it declares none.
@@ -93,16 +98,17 @@ def model_case(
         input_shape: Image shape when the config declares none.
         num_classes: Number of classes when the config declares none.
         overrides: Extra Hydra overrides.
+        task: ``classification`` or ``regression``.
     """
     from pegboard.runner.contract import split_kit
 
     shape, classes = [int(d) for d in input_shape], int(num_classes)
-    model, data, monitors = _compose(plugin, option, tmp_path, shape, classes, overrides)
+    model, data, monitors = _compose(plugin, option, tmp_path, shape, classes, overrides, task)
     model, kit = _kit_of(model, option)
     wanted = kit.get("input_shape", shape), kit.get("num_classes", classes)
     if wanted != (shape, classes):
         shape, classes = wanted
-        model, data, monitors = _compose(plugin, option, tmp_path, shape, classes, overrides)
+        model, data, monitors = _compose(plugin, option, tmp_path, shape, classes, overrides, task)
         model = split_kit(model)[0]
     return ModelCase(model, data, shape, classes, monitors)
 
@@ -139,43 +145,6 @@ def model_configs(
     return case.model, case.data
 
 
-def build_node(node: Mapping[Any, Any], plugin: str) -> Any:
-    """Build a config node as the runner would, for the pack under test.
-
-    Args:
-        node: A resolved node with a ``_target_``.
-        plugin: The manifest's ``"module:attr"`` path: its classes are allowed.
-
-    Raises:
-        CheckSkipped: Building needs a module that is not installed (an optional extra).
-    """
-    from hydra.utils import instantiate
-
-    from pegboard.targets import check_targets
-    from pegboard.testing.checks import load_plugin
-    from pegboard.testing.export_check import CheckSkipped
-
-    # The kit builds like the runner: targets outside the allow-list are refused first.
-    # The pack under test is allowed even when it is not installed through an entry point.
-    check_targets(node, "", load_plugin(plugin).targets)
-    try:
-        return instantiate(node, _convert_="all")
-    except Exception as error:
-        missing = _import_error(error)
-        if missing is None:
-            raise
-        raise CheckSkipped(f"needs a module that is not installed: {missing}") from error
-
-
-def _import_error(error: BaseException) -> ImportError | None:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ImportError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 def _refused(label: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     """``call(...)``, a pegboard ``ConfigError`` turned into the kit's ``AssertionError``."""
     from pegboard.errors import ConfigError
@@ -195,6 +164,7 @@ def check_model(
     input_shape: Sequence[int] = (1, 8, 8),
     num_classes: int = 10,
     overrides: Sequence[str] = (),
+    task: str | None = None,
 ) -> None:
     """Check one model config against the whole model contract (docs/model-contract.md).
 
@@ -213,7 +183,56 @@ def check_model(
         input_shape: Image shape when the config declares no ``_kit_`` shape.
         num_classes: Number of classes when the config declares none.
         overrides: Extra Hydra overrides.
+        task: The task to check it on; ``None``: each task its class does (``tasks``),
+            classification for a class that does not say.
     """
+    from pegboard.runner.task_fit import model_tasks
+
+    if task is not None:
+        _check_model_on(plugin, option, tmp_path, input_shape, num_classes, overrides, task)
+        return
+    for each in model_tasks(target_of(plugin, option, tmp_path)) or ("classification",):
+        where = tmp_path / each
+        where.mkdir(parents=True, exist_ok=True)
+        _check_model_on(plugin, option, where, input_shape, num_classes, overrides, each)
+
+
+def target_of(plugin: str, option: str, tmp_path: Path) -> Any:
+    """The ``_target_`` of ``model=<option>``, read without resolving the rest."""
+    from omegaconf import OmegaConf
+
+    from pegboard.testing.checks import load_plugin
+
+    configs = load_plugin(plugin).configs
+    assert configs is not None, f"{plugin} ships no configs"
+    packages = list(dict.fromkeys([configs, KIT_CONFIGS]))
+    with compose_config([f"model={option}", "data=kit_images"], packages, tmp_path) as cfg:
+        return OmegaConf.select(cfg, "model._target_", default=None)
+
+
+def first_task(plugin: str, option: str, tmp_path: Path) -> str:
+    """The task ``model=<option>`` is checked on first: classification, unless it cannot.
+
+    Args:
+        plugin: The manifest's ``"module:attr"`` path.
+        option: The model option.
+        tmp_path: A scratch folder.
+    """
+    from pegboard.runner.task_fit import model_tasks
+
+    tasks = model_tasks(target_of(plugin, option, tmp_path))
+    return tasks[0] if tasks and "classification" not in tasks else "classification"
+
+
+def _check_model_on(
+    plugin: str,
+    option: str,
+    tmp_path: Path,
+    input_shape: Sequence[int],
+    num_classes: int,
+    overrides: Sequence[str],
+    task: str,
+) -> None:
     import math
 
     import torch
@@ -222,8 +241,8 @@ def check_model(
     from pegboard.runner.monitors import MonitorGuard
     from pegboard.runner.predictions import class_names_from, prediction_rows, run_predict
 
-    label = f"model={option}"
-    case = model_case(plugin, option, tmp_path, input_shape, num_classes, overrides)
+    label = f"model={option}" + (f" ({task})" if task != "classification" else "")
+    case = model_case(plugin, option, tmp_path, input_shape, num_classes, overrides, task)
     model = build_node(case.model, plugin)
     _refused(label, contract.check_model, model, label)
     datamodule = build_node(case.data, plugin)
@@ -260,4 +279,12 @@ def check_model(
         )
 
 
-__all__ = ["ModelCase", "build_node", "check_model", "model_case", "model_configs"]
+__all__ = [
+    "ModelCase",
+    "build_node",
+    "check_model",
+    "first_task",
+    "model_case",
+    "model_configs",
+    "target_of",
+]
