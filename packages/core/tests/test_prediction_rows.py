@@ -83,3 +83,32 @@ def test_a_model_without_predict_step_is_called_with_the_inputs_only() -> None:
     with inputs_only_predict(model):
         assert torch.equal(model.predict_step(batch, 0), 2 * torch.ones(2, 1))
     assert "predict_step" not in vars(model)  # the instance is left as it was
+
+
+def test_values_of_several_outputs_get_one_named_column_each_beside_the_input_row() -> None:
+    values = {"values": torch.tensor([[1.5, 10.0], [2.5, 20.0]])}
+    given = [{"size": "3", "prediction": "old"}, {"size": "4", "prediction": ""}]
+    rows = prediction_rows([values], NAMES, given, value_names=["price", "rent"])
+    assert rows[0] == {
+        "index": 0,
+        "size": "3",
+        # The input's own column keeps its value under another name.
+        "input_prediction": "old",
+        "prediction_price": 1.5,
+        "prediction_rent": 10.0,
+    }
+    assert prediction_rows([{"values": torch.tensor([3.0, 4.0])}], NAMES)[1]["prediction"] == 4.0
+
+
+def test_a_datamodule_of_values_describes_the_config_keys_left_null() -> None:
+    from omegaconf import OmegaConf
+
+    from pegboard.runner.describe import fill_described
+    from pegboard.testing.datamodule import RandomValuesDataModule
+
+    cfg = OmegaConf.create(
+        {"data": {"input_shape": None, "task": None, "num_outputs": None, "batch_size": 8}}
+    )
+    written = fill_described(cfg, RandomValuesDataModule(input_shape=(5,), num_outputs=2))
+    assert written == {"input_shape": [5], "task": "regression", "num_outputs": 2}
+    assert cfg.data.input_shape == [5] and cfg.data.batch_size == 8
