@@ -30,6 +30,7 @@ IMPORT_NAMES = {
     "launcher": "pegboard_launcher",
     "models-vision": "pegboard_models_vision",
     "data-vision": "pegboard_data_vision",
+    "tabular": "pegboard_tabular",
 }
 
 nox.options.sessions = [
@@ -39,6 +40,7 @@ nox.options.sessions = [
     "launcher",
     "models_vision",
     "data_vision",
+    "tabular",
     "integration",
     "slurm",
     "editable",
@@ -166,6 +168,13 @@ def data_vision(session: nox.Session) -> None:
 
 
 @nox.session
+def tabular(session: nox.Session) -> None:
+    """The tabular pack (models and data) with core only: no launcher, no vision pack."""
+    install(session, "core[onnx]", "tabular[parquet]")
+    pytest(session, "packages/tabular/tests")
+
+
+@nox.session
 def integration(session: nox.Session) -> None:
     """Everything installed: end-to-end runs of the `pegboard` command with the real packs."""
     install(
@@ -174,6 +183,7 @@ def integration(session: nox.Session) -> None:
         "launcher",
         "models-vision[onnx]",
         "data-vision",
+        "tabular[parquet]",
     )
     # A plain LightningModule's pack (tests/packs, built as a wheel like the others), and
     # the unified `lightning` package, whose modules pegboard must refuse in one line.
