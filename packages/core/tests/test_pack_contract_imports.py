@@ -27,6 +27,7 @@ PACK_CONTRACT = (
     "pegboard.errors",
     "pegboard.tasks",
     "pegboard.datamodule",
+    "pegboard.supervision",
     "pegboard.loaders",
     "pegboard.safe_pickle",
     "pegboard.testing",
@@ -41,6 +42,7 @@ TEMPLATES = ROOT / "packages" / "launcher" / "src" / "pegboard_launcher" / "scaf
 PACK_SOURCES = (
     ROOT / "packages" / "models-vision" / "src",
     ROOT / "packages" / "data-vision" / "src",
+    ROOT / "packages" / "tabular" / "src",
     *sorted((ROOT / "tests" / "packs").glob("*/src")),
 )
 
