@@ -55,6 +55,17 @@ def numbers(values: Column) -> tuple[np.ndarray, int | None]:
         floats = values.astype(np.float64)
         floats[~np.isfinite(floats)] = np.nan
         return floats, None
+    if len(values):
+        # In one pass: numpy parses text as Python's float does (None becomes "None", a
+        # marker; True becomes "True", which fails and leaves it to the loop below).
+        text = np.char.strip(np.asarray(values, dtype=str))
+        try:
+            parsed = np.where(np.isin(text, list(MISSING_MARKERS)), "nan", text).astype(float)
+        except ValueError:
+            pass  # a cell is not a number: the loop below finds which
+        else:
+            parsed[~np.isfinite(parsed)] = np.nan
+            return parsed, None
     floats = np.full(len(values), np.nan)
     for i, cell in enumerate(values):
         if is_missing(cell):
