@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import HOUSE_COLUMNS, houses_rows, write_csv
 from pegboard_tabular.csv_data import CsvDataModule
+from tabular_tables import HOUSE_COLUMNS, houses_rows, write_csv
 
 from pegboard.errors import ConfigError
 from pegboard.supervision import Classes, Values

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from conftest import write_csv
 from pegboard_tabular.base import TabularDataModule
 from pegboard_tabular.datasets import (
     BreastCancerDataModule,
@@ -18,6 +17,7 @@ from pegboard_tabular.datasets import (
     WineDataModule,
 )
 from sklearn import datasets as sk
+from tabular_tables import write_csv
 
 from pegboard.errors import ConfigError
 from pegboard.supervision import Classes, Values

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from conftest import HOUSE_COLUMNS, PLUGIN, houses_rows, write_csv
+from tabular_tables import HOUSE_COLUMNS, PLUGIN, houses_rows, write_csv
 
 from pegboard import testing as kit
 from pegboard.testing.suite import PackTestSuite
