@@ -262,3 +262,24 @@ def test_a_malformed_saved_state_is_one_line(houses_csv: Path) -> None:
         with pytest.raises(ConfigError) as error:
             dm.load_state_dict({"task": "classification", "target_names": ["label"], **state})
         assert "malformed" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_evaluating_another_file_keeps_the_trained_classes(tmp_path: Path) -> None:
+    rows = [[str(i), str(1 + i % 3)] for i in range(30)]
+    trained = CsvDataModule(str(write_csv(tmp_path / "a.csv", ["x", "stars"], rows)), "stars")
+    trained.setup()
+    state = _checkpointed(trained.state_dict())
+    # Another file with fewer classes, written as floats: indices still follow training.
+    other = [[str(i), "3.0" if i % 2 else "2"] for i in range(30)]
+    evaluated = CsvDataModule(str(write_csv(tmp_path / "b.csv", ["x", "stars"], other)), "stars")
+    evaluated.setup()
+    assert evaluated.class_names == ["2", "3"]  # fitted on its own data first
+    evaluated.load_state_dict(state)
+    assert evaluated.class_names == ["1", "2", "3"]
+    served = torch.cat([split[1] for split in evaluated._prepare().values()])
+    assert set(served.tolist()) == {1, 2}
+    unknown = write_csv(tmp_path / "c.csv", ["x", "stars"], [[str(i), "7"] for i in range(30)])
+    stranger = CsvDataModule(str(unknown), "stars", task="classification")
+    stranger.load_state_dict(state)
+    with pytest.raises(ConfigError, match=r"has target stars='7', not one of the classes 1, 2, 3"):
+        stranger.setup()
