@@ -212,7 +212,7 @@ GOOD = "".join(f"h{i},{50 + i},{1 + i % 3},{'rgb'[i % 3]},{'ab'[i % 2]}\n" for i
         ("t.csv", HEADER + GOOD, {"target": ["size", "label"], "task": "classification"},
          "data.task=classification takes one target column, not 2"),
         ("t.csv", HEADER + GOOD, {"task": "regression"},
-         "target column 'label' of t.csv holds text ('a' in data row 1): regression needs"),
+         "target column 'label' of t.csv holds text, such as 'a': regression needs numbers"),
         ("t.csv", "", {}, "t.csv is empty: a table needs a header row"),
         ("t.csv", HEADER, {}, "t.csv has a header but no data rows"),
         ("t.csv", bytes(range(256)) * 4, {}, "t.csv is not UTF-8 text"),

@@ -68,8 +68,8 @@ class NumericColumn:
         floats, bad = numbers(values)
         if bad is not None:
             raise ConfigError(
-                f"column {self.name!r} held numbers in training, but data row {bad + 1} of "
-                f"{source} holds {values[bad]!r}"
+                f"column {self.name!r} held numbers in training, but {source} holds "
+                f"{values[bad]!r} in it"
             )
         return self.scale(floats)
 

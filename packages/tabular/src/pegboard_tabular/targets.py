@@ -142,8 +142,8 @@ class TargetEncoding:
             if -1 in codes:
                 row = codes.index(-1)
                 raise ConfigError(
-                    f"data row {row + 1} of {source} has target {self.names[0]}="
-                    f"{columns[0][row]!r}, not one of the classes {listing(list(self.classes))}"
+                    f"{source} has target {self.names[0]}={columns[0][row]!r}, not one of "
+                    f"the classes {listing(list(self.classes))}"
                 )
             return np.asarray(codes, dtype=np.int64)
         values = []
@@ -151,8 +151,8 @@ class TargetEncoding:
             floats, bad = numbers(column)
             if bad is not None:
                 raise ConfigError(
-                    f"target column {name!r} of {source} holds text ({column[bad]!r} in data "
-                    f"row {bad + 1}): regression needs numbers; set data.task=classification"
+                    f"target column {name!r} of {source} holds text, such as {column[bad]!r}: "
+                    "regression needs numbers; set data.task=classification"
                 )
             values.append(floats)
         return np.stack(values, axis=1).astype(np.float32)
