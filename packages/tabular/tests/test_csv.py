@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from pegboard_tabular.csv_data import CsvDataModule
 from tabular_tables import HOUSE_COLUMNS, houses_rows, write_csv
 
 from pegboard.errors import ConfigError
 from pegboard.supervision import Classes, Values
+from pegboard_tabular.csv_data import CsvDataModule
 
 
 def houses(path: Path, **options: object) -> CsvDataModule:

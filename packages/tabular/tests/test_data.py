@@ -9,6 +9,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from sklearn import datasets as sk
+from tabular_tables import write_csv
+
+from pegboard.errors import ConfigError
+from pegboard.supervision import Classes, Values
 from pegboard_tabular.base import TabularDataModule
 from pegboard_tabular.datasets import (
     BreastCancerDataModule,
@@ -16,11 +21,6 @@ from pegboard_tabular.datasets import (
     IrisDataModule,
     WineDataModule,
 )
-from sklearn import datasets as sk
-from tabular_tables import write_csv
-
-from pegboard.errors import ConfigError
-from pegboard.supervision import Classes, Values
 
 #: class, features, rows, classes (None: one regression value)
 SETS = [

@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from pegboard_tabular.cells import MISSING_MARKERS, category, is_missing, numbers
-from pegboard_tabular.preprocess import CategoricalColumn, FeatureTransform, NumericColumn
 
 from pegboard.errors import ConfigError
+from pegboard_tabular.cells import MISSING_MARKERS, category, is_missing, numbers
+from pegboard_tabular.preprocess import CategoricalColumn, FeatureTransform, NumericColumn
 
 
 def fit(table: dict, train: list[int], **options: object) -> tuple[FeatureTransform, np.ndarray]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import importlib
 
 import pegboard_tabular
-from pegboard_tabular._plugin import plugin
-
 from pegboard.testing.surface import public_modules, surface_problems
+from pegboard_tabular._plugin import plugin
 
 
 def test_every_public_module_declares_what_it_offers() -> None:

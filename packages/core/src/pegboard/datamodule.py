@@ -134,19 +134,22 @@ class DataModule(pl.LightningDataModule, ABC):
                 f"data.input_shape={list(input_shape)} but {name} yields inputs of shape "
                 f"{list(self.input_shape)}; set data.input_shape={list(self.input_shape)}"
             )
-        target = self.target
-        if num_classes is not None and num_classes != getattr(target, "count", None):
-            has = target.describe() if isinstance(target, Classes) else "values, not classes"
-            raise ConfigError(
-                f"data.num_classes={num_classes} but {name} has {has}"
-                + (f"; set data.num_classes={target.count}" if isinstance(target, Classes) else "")
-            )
-        if num_outputs is not None and (
-            not isinstance(target, Values) or num_outputs != target.count
-        ):
-            raise ConfigError(
-                f"data.num_outputs={num_outputs} but {name}'s targets are {target.describe()}"
-            )
+        if num_classes is not None:
+            try:
+                # num_classes, not target: class names may be known only after setup.
+                actual: int | None = self.num_classes
+            except AttributeError:  # values, not classes
+                actual = None
+            if actual != num_classes:
+                has = f"{actual} classes" if actual is not None else "values, not classes"
+                fix = f"; set data.num_classes={actual}" if actual is not None else ""
+                raise ConfigError(f"data.num_classes={num_classes} but {name} has {has}{fix}")
+        if num_outputs is not None:
+            target = self.target
+            if not isinstance(target, Values) or num_outputs != target.count:
+                raise ConfigError(
+                    f"data.num_outputs={num_outputs} but {name}'s targets are {target.describe()}"
+                )
 
 
 __all__ = ["DataModule", "PredictInputs"]

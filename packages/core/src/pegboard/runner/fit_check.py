@@ -70,7 +70,8 @@ def _data_target(datamodule: Any, data_config: Mapping[str, Any]) -> Any:
     """The datamodule's ``target``, else what the data config declares, else ``None``."""
     try:
         target = getattr(datamodule, "target", None)
-    except (AttributeError, NotImplementedError):
+    except (AttributeError, NotImplementedError, RuntimeError):
+        # Known only after setup (class names read from the files): the config says.
         target = None
     return target if target is not None else target_from_config(data_config)
 
