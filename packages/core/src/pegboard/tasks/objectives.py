@@ -153,14 +153,6 @@ class RegressionObjective:
             *(f"target_squared_{v}" for v in values),
         )
 
-    def values(self, targets: torch.Tensor) -> torch.Tensor:
-        """Targets as a float tensor ``(batch, num_outputs)``.
-
-        Args:
-            targets: ``(batch,)`` or ``(batch, num_outputs)``.
-        """
-        return targets.reshape(len(targets), -1).float()
-
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor, stage: str) -> torch.Tensor:
         """The loss of standardized outputs against standardized targets.
 

@@ -217,7 +217,7 @@ class SupervisedModel(EpochLogging, Model):
         outputs = self._outputs(inputs)
         if self.target_scale is not None:
             # Values: the loss compares standardized outputs with standardized targets.
-            targets = self.objective.values(targets)  # type: ignore[union-attr]
+            targets = targets.reshape(len(targets), -1).float()
             standardize = self.target_scale.standardize
             loss = self.objective.loss(standardize(outputs), standardize(targets), stage)
         else:

@@ -191,7 +191,7 @@ def check_datamodule(
         f"data={option} declares input_shape {list(declared_shape)} "
         f"but reports {list(datamodule.input_shape)}"
     )
-    target = _declared_target(option, data_cfg, datamodule)
+    target = _declared_target(option, {str(k): v for k, v in data_cfg.items()}, datamodule)
     for split, loader in (
         ("train", datamodule.train_dataloader()),
         ("val", datamodule.val_dataloader()),

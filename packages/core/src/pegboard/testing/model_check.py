@@ -53,13 +53,13 @@ def _compose(
     manifest = load_plugin(plugin)
     assert manifest.configs is not None, f"{plugin} ships no configs"
     listed = "[" + ",".join(str(d) for d in shape) + "]"
-    data = (
+    picked = (
         ["data=kit_values"]
         if task == "regression"
         else ["data=kit_images", f"data.num_classes={classes}"]
     )
     with compose_config(
-        [f"model={option}", *data, f"data.input_shape={listed}", *more],
+        [f"model={option}", *picked, f"data.input_shape={listed}", *more],
         list(dict.fromkeys([manifest.configs, KIT_CONFIGS])),
         tmp_path,
     ) as cfg:
