@@ -149,3 +149,16 @@ def test_pegboard_plugins_lists_the_tabular_pack(run_pegboard: Run) -> None:
     assert "pegboard-tabular" in listed.stdout
     for option in ("tabular_mlp", "ft_transformer", "breast_cancer", "diabetes", "csv"):
         assert option in listed.stdout
+
+
+def test_a_classifier_on_a_csv_of_values_is_refused_once_the_file_is_read(
+    run_pegboard: Run, tmp_path: Path
+) -> None:
+    _houses(tmp_path / "houses.csv", 60, seed=0)
+    result = run_pegboard(
+        "train", "model=cnn", "data=csv", "data.path=houses.csv", "data.target=price"
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "data=csv is a regression task (inputs [7] -> 1 value)" in lines[0]

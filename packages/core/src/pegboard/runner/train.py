@@ -135,7 +135,8 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     datamodule = build(resolved["data"], "data")
     if undescribed(resolved["data"]) and fill_described(cfg, datamodule):
         # The data said what the config left null (a CSV's columns): record it, so the
-        # checkpoint and `pegboard eval` need nothing else.
+        # checkpoint and `pegboard eval` need nothing else. The task is known now.
+        check_task_fit(resolved["model"].get("_target_"), described_values(cfg), runtime_choices())
         resolved = _resolved_job(cfg)
         write_run_files(run_dir, resolved, packs)
     if resolved.get("print_config"):
