@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 import torch
-from pegboard_tabular.ft_transformer import FTTransformer
-from pegboard_tabular.mlp import TabularMLP
-from pegboard_tabular.resmlp import TabularResMLP
 
 from pegboard import DataModule, testing
 from pegboard.loaders import TensorBatchLoader
 from pegboard.supervision import Classes, TargetSpec, Values
+from pegboard_tabular.ft_transformer import FTTransformer
+from pegboard_tabular.mlp import TabularMLP
+from pegboard_tabular.resmlp import TabularResMLP
 
 MODELS = [TabularMLP, TabularResMLP, FTTransformer]
 FEATURES = 6
