@@ -21,7 +21,7 @@ class TabularMLP(SupervisedModel):
 
     No norm by default: the datamodules standardize features already, and on tables of a
     few hundred rows batch statistics are noisy enough to cost accuracy (on scikit-learn's
-    diabetes, test R² 0.52 without a norm, 0.46 with batch norm).
+    diabetes, mean test R² over 8 seeds 0.52 without a norm, 0.48 with batch norm).
 
     Args:
         input_shape: Shape of one input, ``[features]``.
