@@ -285,8 +285,8 @@ def _datamodule_target(model: Model) -> Any:
     datamodule = getattr(model.trainer, "datamodule", None) if model._trainer else None
     try:
         return getattr(datamodule, "target", None)
-    except (AttributeError, NotImplementedError):
-        return None
+    except (AttributeError, NotImplementedError, RuntimeError):
+        return None  # a datamodule that cannot say: the scale stays as it is
 
 
 __all__ = ["SupervisedModel", "make_objective"]
