@@ -135,6 +135,22 @@ def target_from_config(data: Mapping[str, Any]) -> TargetSpec | None:
     return None
 
 
+def target_of(datamodule: Any) -> TargetSpec | None:
+    """A datamodule's ``target``, or ``None`` when it cannot say (yet).
+
+    ``None`` for an object without ``target``, and for a datamodule that knows its
+    targets only after ``setup`` (class names read from its files), which raises.
+
+    Args:
+        datamodule: A built datamodule, or ``None``.
+    """
+    try:
+        target = getattr(datamodule, "target", None)
+    except (AttributeError, NotImplementedError, RuntimeError):
+        return None
+    return target if isinstance(target, Classes | Values) else None
+
+
 def describe_inputs(shape: Sequence[int] | None) -> str:
     """``"inputs [10]"``: an input shape in words, for messages.
 
@@ -156,4 +172,5 @@ __all__ = [
     "config_task",
     "describe_inputs",
     "target_from_config",
+    "target_of",
 ]

@@ -16,7 +16,7 @@ import torch
 
 from pegboard.errors import ConfigError
 from pegboard.runner.task_fit import check_model_fits_target
-from pegboard.supervision import target_from_config
+from pegboard.supervision import target_from_config, target_of
 
 
 def _first_line(error: BaseException) -> str:
@@ -47,7 +47,9 @@ def check_fits(model: Any, data_config: Mapping[str, Any], datamodule: Any = Non
             f"{outputs}: labels would fall outside its outputs. Use data with at most "
             f"{outputs} classes, or a model built for {classes}"
         )
-    check_model_fits_target(model, _data_target(datamodule, data_config), str(data_name))
+    # A target known only after setup (class names read from files): the config says.
+    target = target_of(datamodule) or target_from_config(data_config)
+    check_model_fits_target(model, target, str(data_name))
     if not shape:
         return
     built = hparams.get("input_shape")
@@ -64,16 +66,6 @@ def check_fits(model: Any, data_config: Mapping[str, Any], datamodule: Any = Non
         ) from error
     finally:
         model.train(was_training)
-
-
-def _data_target(datamodule: Any, data_config: Mapping[str, Any]) -> Any:
-    """The datamodule's ``target``, else what the data config declares, else ``None``."""
-    try:
-        target = getattr(datamodule, "target", None)
-    except (AttributeError, NotImplementedError, RuntimeError):
-        # Known only after setup (class names read from the files): the config says.
-        target = None
-    return target if target is not None else target_from_config(data_config)
 
 
 __all__ = ["check_fits"]

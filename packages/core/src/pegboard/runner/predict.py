@@ -30,6 +30,7 @@ from pegboard.runner.predictions import class_names_from, prediction_rows, run_p
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import Restored, build_trainer, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
+from pegboard.supervision import target_of
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,10 @@ def _class_names(restored: Restored, datamodule: Any) -> Callable[[int], list[st
 
 def _value_names(datamodule: Any) -> list[str] | None:
     try:
-        names = datamodule.target.names
-    except (AttributeError, NotImplementedError, ConfigError):
+        target = target_of(datamodule)
+    except ConfigError:
         return None
-    return list(names) if names else None
+    return list(target.names) if target is not None and target.names else None
 
 
 def _reading_datamodule(restored: Restored) -> Any:

@@ -233,12 +233,10 @@ def _plot(
     trainer: pl.Trainer,
 ) -> None:
     from pegboard.runner.plots import TestResults, write_plots
+    from pegboard.supervision import target_of
 
     confusion, pairs = tested
-    try:
-        target = datamodule.target
-    except (AttributeError, RuntimeError, NotImplementedError):
-        target = None
+    target = target_of(datamodule)
     results = TestResults(
         confusion.counts.tolist() if confusion.counts is not None else None,
         list(target.names) if target is not None and target.names else None,

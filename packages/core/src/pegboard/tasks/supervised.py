@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import torch
 
 from pegboard.model import Model, OptimizerFactory, SchedulerFactory
-from pegboard.supervision import REGRESSION, TASKS, Values, check_task
+from pegboard.supervision import REGRESSION, TASKS, Values, check_task, target_of
 from pegboard.tasks.ema import WeightEMA
 from pegboard.tasks.epoch_logging import EpochLogging
 from pegboard.tasks.epoch_sums import EpochSums
@@ -175,7 +175,8 @@ class SupervisedModel(EpochLogging, Model):
         self._ensure_ema()
         if stage == "fit" and self.target_scale is not None:
             # Before a resumed checkpoint's weights are loaded: they then win.
-            target = _datamodule_target(self)
+            datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
+            target = target_of(datamodule)
             if isinstance(target, Values) and target.mean is not None and target.std is not None:
                 self.target_scale.set(target.mean, target.std)
         if self.channels_last:
@@ -279,14 +280,6 @@ class SupervisedModel(EpochLogging, Model):
         """
         inputs = batch[0] if isinstance(batch, list | tuple) else batch
         return self.objective.predictions(self._outputs(inputs))
-
-
-def _datamodule_target(model: Model) -> Any:
-    datamodule = getattr(model.trainer, "datamodule", None) if model._trainer else None
-    try:
-        return getattr(datamodule, "target", None)
-    except (AttributeError, NotImplementedError, RuntimeError):
-        return None  # a datamodule that cannot say: the scale stays as it is
 
 
 __all__ = ["SupervisedModel", "make_objective"]
