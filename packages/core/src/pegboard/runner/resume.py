@@ -144,11 +144,9 @@ def _in_sweep() -> bool:
 
 def _choices() -> str:
     """`` model=... data=...`` as this run chose them: the resume line composes with them."""
-    from hydra.core.hydra_config import HydraConfig
+    from pegboard.runner.task_fit import runtime_choices
 
-    if not HydraConfig.initialized():
-        return ""
-    choices = HydraConfig.get().runtime.choices
+    choices = runtime_choices()
     return "".join(
         f" {group}={choices[group]}" for group in ("model", "data") if choices.get(group)
     )
