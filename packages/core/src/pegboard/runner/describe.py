@@ -36,8 +36,6 @@ def data_description(datamodule: Any) -> dict[str, Any]:
     try:
         shape = [int(d) for d in datamodule.input_shape]
         target = datamodule.target
-    except ConfigError:
-        raise
     except (AttributeError, NotImplementedError) as error:
         raise ConfigError(
             f"{name} cannot describe its data ({error}); give data.input_shape and "
