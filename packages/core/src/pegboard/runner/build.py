@@ -19,6 +19,8 @@ from pegboard.runner.validate import check_node
 EXTRAS = {
     "pytorch_lightning.loggers.MLFlowLogger": "mlflow",
     "pytorch_lightning.loggers.mlflow.MLFlowLogger": "mlflow",
+    "pytorch_lightning.loggers.WandbLogger": "wandb",
+    "pytorch_lightning.loggers.wandb.WandbLogger": "wandb",
     "pytorch_lightning.callbacks.RichProgressBar": "rich",
     "pytorch_lightning.callbacks.RichModelSummary": "rich",
 }
