@@ -1,27 +1,20 @@
 """Fetch dataset files from their official location: resumable, checksummed, extracted.
 
-Only the standard library is used (urllib, hashlib, tarfile), so the download path has no
-dependency that an offline machine could miss.
+The transfer and the check are core's (``pegboard.download.download_verified``, also used for
+pretrained weights); this module adds what a dataset needs: its published files with their
+MD5 checksums and mirrors, and safe extraction of archives. Only the standard library is
+used, so the download path has no dependency that an offline machine could miss.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import shutil
 import tarfile
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pegboard.download import Checksum, download_verified, file_digest
 from pegboard.errors import ConfigError
-
-log = logging.getLogger(__name__)
-
-_CHUNK = 1 << 20
-_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -49,32 +42,7 @@ def md5sum(path: Path) -> str:
     Args:
         path: The file.
     """
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _transfer(url: str, partial: Path) -> None:
-    """Download ``url`` into ``partial``, continuing after the bytes already there."""
-    have = partial.stat().st_size if partial.exists() else 0
-    request = urllib.request.Request(url, headers={"User-Agent": "pegboard-data-vision"})
-    if have:
-        request.add_header("Range", f"bytes={have}-")
-    try:
-        response = urllib.request.urlopen(request, timeout=_TIMEOUT_S)
-    except urllib.error.HTTPError as error:
-        if error.code == 416 and have:
-            return  # the range starts at the end: the partial file is already complete
-        raise
-    with response:
-        # 206 means the server honoured the range; a plain 200 resends the whole file.
-        mode = "ab" if have and response.status == 206 else "wb"
-        if mode == "ab":
-            log.info("Resuming %s at byte %d", url, have)
-        with partial.open(mode) as handle:
-            shutil.copyfileobj(response, handle, _CHUNK)
+    return file_digest(path, "md5")
 
 
 def _urls(remote: Remote, mirror: str | None) -> list[str]:
@@ -88,7 +56,8 @@ def fetch(remote: Remote, folder: Path, mirror: str | None = None) -> Path:
     A file already there is kept when its checksum matches and downloaded again when it
     does not. An interrupted download (``<name>.part``) is resumed with an HTTP range
     request. A download whose checksum is wrong is deleted and fetched once more from
-    scratch; a second mismatch is an error that names both checksums.
+    scratch; a second mismatch is an error that names both checksums. See
+    ``pegboard.download.download_verified``, which does all of this.
 
     Args:
         remote: The file to fetch.
@@ -101,32 +70,11 @@ def fetch(remote: Remote, folder: Path, mirror: str | None = None) -> Path:
     Raises:
         ConfigError: No URL could deliver a file with the published checksum.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / remote.filename
-    if target.exists():
-        if md5sum(target) == remote.md5:
-            return target
-        log.warning("%s is corrupt (checksum mismatch); downloading it again", target)
-        target.unlink()
-    partial = target.with_name(target.name + ".part")
-    errors: list[str] = []
-    for url in _urls(remote, mirror):
-        for attempt in range(2):
-            try:
-                log.info("Downloading %s", url)
-                _transfer(url, partial)
-            except (OSError, urllib.error.URLError) as error:
-                errors.append(f"{url}: {error}")
-                break  # unreachable: try the next URL; the partial file stays for resuming
-            got = md5sum(partial)
-            if got == remote.md5:
-                partial.replace(target)
-                return target
-            # A resumed tail may not belong to the same file: start over once.
-            errors.append(f"{url}: checksum {got}, expected {remote.md5} (attempt {attempt + 1})")
-            partial.unlink()
-    raise ConfigError(
-        f"could not download {remote.filename} into {folder}:\n  " + "\n  ".join(errors)
+    return download_verified(
+        _urls(remote, mirror),
+        folder / remote.filename,
+        Checksum("md5", remote.md5),
+        user_agent="pegboard-data-vision",
     )
 
 
