@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import logging
 import os
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from http.client import HTTPMessage
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from pegboard.errors import ConfigError
@@ -39,6 +38,8 @@ ALGORITHMS = {"md5": 32, "sha256": 64}
 _SCHEMES = ("http", "https")
 _CHUNK = 1 << 20
 _TIMEOUT_S = 60
+#: Times a transfer that stopped midway is resumed at once before the next URL is tried.
+_RESUMES = 3
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         fp: IO[bytes],
         code: int,
         msg: str,
-        headers: HTTPMessage,
+        headers: http.client.HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme not in _SCHEMES:
@@ -128,8 +129,49 @@ def _transfer(url: str, partial: Path, timeout: float, user_agent: str) -> None:
         mode = "ab" if have and response.status == 206 else "wb"
         if mode == "ab":
             log.info("Resuming %s at byte %d", url, have)
+        expected = response.headers.get("Content-Length", "")
+        received = 0
         with partial.open(mode) as handle:
-            shutil.copyfileobj(response, handle, _CHUNK)
+            while chunk := response.read(_CHUNK):
+                handle.write(chunk)
+                received += len(chunk)
+    # http.client returns a body cut short without an error: the length tells.
+    if expected.isdigit() and received < int(expected):
+        raise ConnectionError(f"the connection closed after {received} of {expected} bytes")
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else -1
+
+
+def _from_url(
+    url: str, partial: Path, checksum: Checksum, errors: list[str], **options: Any
+) -> bool:
+    """Try to complete ``partial`` from one URL; note each failure in ``errors``."""
+    attempt = resumes = 0
+    while attempt < 2:
+        before = _size(partial)
+        try:
+            log.info("Downloading %s", url)
+            _transfer(url, partial, **options)
+        except (OSError, http.client.HTTPException) as error:
+            # URLError is an OSError; so is a dropped connection.
+            errors.append(f"{url}: {error}" if str(error) else f"{url}: {error!r}")
+            if _size(partial) != before and resumes < _RESUMES:
+                resumes += 1  # bytes came before the link dropped: go on from there
+                continue
+            return False  # unreachable: the next URL; the partial file stays for resuming
+        got = file_digest(partial, checksum.algorithm)
+        if got == checksum.hexdigest:
+            return True
+        attempt += 1
+        # A resumed tail may not belong to the same file: start over once.
+        errors.append(
+            f"{url}: {checksum.algorithm} checksum {got}, expected "
+            f"{checksum.hexdigest} (attempt {attempt})"
+        )
+        partial.unlink()
+    return False
 
 
 @contextlib.contextmanager
@@ -166,12 +208,13 @@ def download_verified(
     """Make ``target`` a verified copy of the file published at ``urls``.
 
     A file already there is kept when its checksum matches and downloaded again when it
-    does not. The download goes to ``<name>.part``; an interrupted one is resumed with an
-    HTTP range request. A download whose checksum is wrong is deleted and fetched once more
-    from scratch; then the next URL is tried. The verified file takes the target's name by
-    an atomic rename, so a file under that name is always whole. Processes that download
-    the same target at once take turns (a lock on ``<name>.lock``, where the system has
-    ``fcntl``): the second finds the first one's verified file.
+    does not. The download goes to ``<name>.part`` and an interrupted one is resumed with
+    an HTTP range request: at once when the connection drops midway (up to 3 times), on
+    the next call when the process stopped. A download whose checksum is wrong is deleted
+    and fetched once more from scratch; then the next URL is tried. The verified file takes
+    the target's name by an atomic rename, so a file under that name is always whole.
+    Processes that download the same target at once take turns (a lock on ``<name>.lock``,
+    where the system has ``fcntl``): the second finds the first one's verified file.
 
     Args:
         urls: Full URLs of the same file, tried in order; only ``http://`` and ``https://``.
@@ -209,23 +252,9 @@ def download_verified(
         partial = target.with_name(target.name + ".part")
         errors: list[str] = []
         for url in urls:
-            for attempt in range(2):
-                try:
-                    log.info("Downloading %s", url)
-                    _transfer(url, partial, timeout, user_agent)
-                except (OSError, urllib.error.URLError) as error:
-                    errors.append(f"{url}: {error}")
-                    break  # unreachable: try the next URL; the partial file stays for resuming
-                got = file_digest(partial, checksum.algorithm)
-                if got == checksum.hexdigest:
-                    os.replace(partial, target)
-                    return target
-                # A resumed tail may not belong to the same file: start over once.
-                errors.append(
-                    f"{url}: {checksum.algorithm} checksum {got}, expected "
-                    f"{checksum.hexdigest} (attempt {attempt + 1})"
-                )
-                partial.unlink()
+            if _from_url(url, partial, checksum, errors, timeout=timeout, user_agent=user_agent):
+                os.replace(partial, target)
+                return target
     raise ConfigError(
         f"could not download {target.name} into {target.parent}:\n  " + "\n  ".join(errors)
     )

@@ -79,19 +79,22 @@ def cached_weights(url: str, sha256: str, cache_dir: Path | None = None) -> Path
     return download_verified([url], target, checksum, user_agent="pegboard-weights")
 
 
+def _first_sentence(text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line.split(". ", 1)[0].rstrip(".")
+
+
 def _reason(error: BaseException) -> str:
     """One line that says why a file did not load (torch's own message runs to a page)."""
     text = str(error)
     marker = "WeightsUnpickler error:"
     if marker in text:
         # torch's advice around it (load with weights_only=False) is what must not be done.
-        detail = next(
-            (line.strip() for line in text.split(marker, 1)[1].splitlines() if line.strip()), ""
-        )
-        return f"not a weights file that loads without running code ({detail or 'refused'})"
+        detail = _first_sentence(text.split(marker, 1)[1]) or "refused"
+        return f"not a weights file that loads without running code ({detail})"
     if isinstance(error, EOFError):
         return "the file ends early (empty or truncated)"
-    return next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
+    return _first_sentence(text) or type(error).__name__
 
 
 def _state_dict(loaded: Any, path: Path) -> dict[str, torch.Tensor]:
