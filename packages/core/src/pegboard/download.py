@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from urllib.parse import urlsplit
 
 from pegboard.errors import ConfigError
@@ -145,7 +145,7 @@ def _size(path: Path) -> int:
 
 
 def _from_url(
-    url: str, partial: Path, checksum: Checksum, errors: list[str], **options: Any
+    url: str, partial: Path, checksum: Checksum, errors: list[str], timeout: float, agent: str
 ) -> bool:
     """Try to complete ``partial`` from one URL; note each failure in ``errors``."""
     attempt = resumes = 0
@@ -153,7 +153,7 @@ def _from_url(
         before = _size(partial)
         try:
             log.info("Downloading %s", url)
-            _transfer(url, partial, **options)
+            _transfer(url, partial, timeout, agent)
         except (OSError, http.client.HTTPException) as error:
             # URLError is an OSError; so is a dropped connection.
             errors.append(f"{url}: {error}" if str(error) else f"{url}: {error!r}")
@@ -252,7 +252,7 @@ def download_verified(
         partial = target.with_name(target.name + ".part")
         errors: list[str] = []
         for url in urls:
-            if _from_url(url, partial, checksum, errors, timeout=timeout, user_agent=user_agent):
+            if _from_url(url, partial, checksum, errors, timeout, user_agent):
                 os.replace(partial, target)
                 return target
     raise ConfigError(
