@@ -174,6 +174,27 @@ def tabular(session: nox.Session) -> None:
     pytest(session, "packages/tabular/tests")
 
 
+MLFLOW_SERVER = ROOT / ".nox" / "_mlflow_server"
+
+
+def _mlflow_server() -> Path:
+    """The ``mlflow`` command of a venv holding MLflow's tracking server, built once.
+
+    Full MLflow pins pyarrow and SQLAlchemy against the packs' pins, so the server the
+    tests start lives apart from the environment under test (ci/mlflow-server.txt).
+    """
+    requirements = ROOT / "ci" / "mlflow-server.txt"
+    stamp = MLFLOW_SERVER / "stamp"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    if not (stamp.is_file() and stamp.read_text() == digest):
+        shutil.rmtree(MLFLOW_SERVER, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_SERVER)], check=True)
+        pip = [str(MLFLOW_SERVER / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "-r", str(requirements)], check=True)
+        stamp.write_text(digest)
+    return MLFLOW_SERVER / "bin" / "mlflow"
+
+
 @nox.session
 def integration(session: nox.Session) -> None:
     """Everything installed: end-to-end runs of the `pegboard` command with the real packs."""
@@ -194,6 +215,7 @@ def integration(session: nox.Session) -> None:
     pytest(session, "tests/packs/pegboard-lit-port/tests")
     # Core's and the launcher's suites ran in their own sessions; here the real packs are
     # exercised together, end to end (CI's 30 minutes leave no room to run them twice).
+    session.env["PEGBOARD_TEST_MLFLOW_SERVER"] = str(_mlflow_server())
     pytest(session, "tests/e2e", options=("-n", "2"))
 
 

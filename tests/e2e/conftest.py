@@ -32,7 +32,13 @@ def run_pegboard(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[st
     def run(
         *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, "PEGBOARD_LOG_DIR": str(tmp_path / "logs"), **(env or {})}
+        full_env = {
+            **os.environ,
+            "PEGBOARD_LOG_DIR": str(tmp_path / "logs"),
+            # Downloads and registry fetches stay in the test's folder, never ~/.cache.
+            "PEGBOARD_CACHE_DIR": str(tmp_path / "cache"),
+            **(env or {}),
+        }
         return subprocess.run(
             [pegboard_executable(), *args],
             cwd=cwd or tmp_path,

@@ -135,12 +135,6 @@ def build(node: Mapping[str, Any], path: str, **extra: Any) -> Any:
         path: The node's key, for the message.
         **extra: Objects passed to the target besides the node's values.
     """
-    if str(node.get("_target_")).endswith("MLFlowLogger") and "file:" in str(
-        node.get("tracking_uri")
-    ):
-        # MLflow 3 refuses a file store unless asked; logger=mlflow's default is one on
-        # purpose (no server, no database), so pegboard asks, unless the user decided.
-        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     try:
         # _convert_="all": objects receive plain lists and dicts, so a model's saved
         # hyperparameters are primitives that load with torch.load(weights_only=True).

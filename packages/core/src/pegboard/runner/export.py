@@ -31,6 +31,7 @@ from pegboard.runner.build import build, check_nodes, write_run_files
 from pegboard.runner.data_state import normalization, saved_data_state
 from pegboard.runner.lifecycle import Outcome
 from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
+from pegboard.runner.registry import check_name, client, register_export
 from pegboard.runner.stage import Restored, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
 
@@ -58,6 +59,10 @@ def export(cfg: DictConfig) -> Path:
     offered = offered_formats(EXPORT_HOOK, FORMATS)
     check_format("format", fmt, FORMATS, offered, EXPORT_HOOK)
     plain_name(cfg.get("name") or "model", "name")  # the artifact stays in the run directory
+    if cfg.get("register"):
+        # Before the run folder: a bad name, no MLflow, a server that does not answer.
+        check_name(cfg.register)
+        client(str(cfg.paths.tracking_uri))
     return run_stage(cfg, "export", functools.partial(_export, offered=offered))
 
 
@@ -124,8 +129,23 @@ def _export(cfg: DictConfig, run_dir: Path, offered: Offered) -> Outcome[Path]:
     except ExportError as error:  # the artifact failed or answers differently: one line, no file
         raise ConfigError(f"format={fmt}: {error}") from error
     sidecar = write_sidecar(path, fmt, model, restored, example)
-    line = f"Exported {fmt}: {path} (checked on {len(example)} samples; details in {sidecar.name})"
-    return Outcome(path, {"sample_size": float(len(example))}, (line,))
+    checked = f"checked on {len(example)} samples; details in {sidecar.name}"
+    lines = [f"Exported {fmt}: {path} ({checked})"]
+    if cfg.get("register"):
+        lines.append(_register(cfg, restored, [path, sidecar, run_dir / "packs.json"], model))
+    return Outcome(path, {"sample_size": float(len(example))}, tuple(lines))
+
+
+def _register(cfg: DictConfig, restored: Restored, files: list[Path], model: Any) -> str:
+    name = str(cfg.register)
+    tags = {
+        "pegboard.format": str(cfg.format),
+        "pegboard.model": _class_path(model),
+        "pegboard.checkpoint": str(restored.path.resolve()),
+        **{f"pack.{dist}": version for dist, version in sorted(restored.record.packs.items())},
+    }
+    version = register_export(str(cfg.paths.tracking_uri), name, files, restored.path, tags)
+    return f"Registered models:/{name}/{version} in {cfg.paths.tracking_uri}"
 
 
 def _task_fields(model: Any, restored: Restored) -> dict[str, Any]:

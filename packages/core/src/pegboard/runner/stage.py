@@ -29,7 +29,9 @@ from pegboard.runner.checkpoint import Record, model_class, record_of, warn_pack
 from pegboard.runner.data_state import RestoreDataState, data_class, saved_data_state
 from pegboard.runner.lifecycle import Outcome, run_in_directory
 from pegboard.runner.quiet import plain_progress
+from pegboard.runner.registry import is_model_uri, registered_checkpoint
 from pegboard.runner.run_search import resolve_checkpoint
+from pegboard.runner.tracking import build_loggers, run_tags
 from pegboard.runtime import pack_versions
 
 #: Data keys that make a datamodule write files (downloads, decoded caches).
@@ -109,9 +111,11 @@ def open_checkpoint(cfg: DictConfig, command: str) -> Restored:
     if not value:
         raise ConfigError(
             f"pegboard {command} needs ckpt_path=FILE (or ckpt_path=last / ckpt_path=best "
-            "for the newest training run)"
+            "for the newest training run, or ckpt_path=models:/NAME/VERSION)"
         )
     runs_dir = Path(str(cfg.paths.log_dir)) / "train" / "runs"
+    if is_model_uri(value):
+        value = registered_checkpoint(str(value), str(cfg.paths.tracking_uri))
     path, checkpoint = resolve_checkpoint(value, runs_dir, cfg.get("run"))
     record = record_of(checkpoint, path)
     check_checkpoint_config(record.config, checkpoint, path)
@@ -171,7 +175,8 @@ def build_trainer(restored: Restored, command: str, **extra: Any) -> pl.Trainer:
     check_nodes(
         [("trainer", config["trainer"]), *((f"logger.{n}", node) for n, node in loggers.items())]
     )
-    built = [build(node, f"logger.{name}") for name, node in loggers.items()]
+    run_dir = Path(str(config["paths"]["output_dir"]))
+    built = build_loggers(loggers, run_dir, run_tags(config, run_dir, command))
     node = dict(config["trainer"])
     callbacks = [
         RestoreDataState(restored.checkpoint),
