@@ -48,7 +48,7 @@ def local_store(tracking_uri: str) -> Path | None:
     if parsed.scheme == "sqlite":
         # sqlite:///relative.db and sqlite:////absolute.db: the path after the third slash.
         return Path(unquote(tracking_uri.split("///", 1)[-1])).parent
-    if parsed.scheme in ("", "file"):
+    if parsed.scheme == "file" or (not parsed.scheme and not tracking_uri.startswith("databricks")):
         return Path(unquote(parsed.path))
     return None
 
