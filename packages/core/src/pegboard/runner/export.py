@@ -31,7 +31,7 @@ from pegboard.runner.build import build, check_nodes, write_run_files
 from pegboard.runner.data_state import normalization, saved_data_state
 from pegboard.runner.lifecycle import Outcome
 from pegboard.runner.pack_formats import Offered, check_format, offered_formats, write_with_pack
-from pegboard.runner.registry import check_name, client, register_export
+from pegboard.runner.registry import register_export
 from pegboard.runner.stage import Restored, open_checkpoint, run_stage
 from pegboard.runtime import pack_versions
 
@@ -59,10 +59,6 @@ def export(cfg: DictConfig) -> Path:
     offered = offered_formats(EXPORT_HOOK, FORMATS)
     check_format("format", fmt, FORMATS, offered, EXPORT_HOOK)
     plain_name(cfg.get("name") or "model", "name")  # the artifact stays in the run directory
-    if cfg.get("register"):
-        # Before the run folder: a bad name, no MLflow, a server that does not answer.
-        check_name(cfg.register)
-        client(str(cfg.paths.tracking_uri))
     return run_stage(cfg, "export", functools.partial(_export, offered=offered))
 
 

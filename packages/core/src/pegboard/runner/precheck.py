@@ -5,8 +5,7 @@ Hydra acts on parts of the config before the job function starts: it builds
 ``hydra.job.env_set`` and builds the sweeper and launcher. So the whole composed
 config, ``hydra`` included, is checked here (``pegboard.config_guard``) through Hydra's
 public compose API, before any run directory exists and before anything it names is
-imported. The job checks its own resolved config again when it starts (multirun jobs
-each get their own values).
+imported. The job checks its own resolved config again when it starts.
 
 The launcher checks the command line's keys against the same composition before Hydra
 runs; inside ``composing_once()`` both checks share it, so a command composes once here.
@@ -136,6 +135,7 @@ def check_command_config(
     from omegaconf import OmegaConf
 
     from pegboard.config_guard import check_config, plain_name
+    from pegboard.runner.registry import check_registry
     from pegboard.runner.requeue import check_slurm_commands
 
     cfg = compose_command_config(config_module, config_name, overrides, config_dir)
@@ -157,6 +157,7 @@ def check_command_config(
     check_slurm_commands(cfg)  # hydra/launcher=slurm where sbatch is missing: one line
     if config_name == "train":
         check_train_values(cfg, plain)
+    check_registry(cfg)  # models:/... and register=NAME, before the run folder
 
 
 def unknown_resolver(name: str, where: str | None = None) -> str:

@@ -183,6 +183,26 @@ def registered_checkpoint(value: str, tracking_uri: str) -> Path:
     return target
 
 
+def check_registry(cfg: Any) -> None:
+    """Fetch ``ckpt_path=models:/...`` and check ``register=NAME`` before the run folder.
+
+    An unknown name lists the registered ones; a store that does not answer is one line.
+
+    Args:
+        cfg: The composed config of a command (only ``eval``, ``predict``, ``export`` and
+            ``model.init_from`` use the registry; others pass through).
+    """
+    ckpt_path, register = cfg.get("ckpt_path"), cfg.get("register")
+    if not is_model_uri(ckpt_path) and not register:
+        return
+    tracking_uri = str(cfg.paths.tracking_uri)
+    if register:
+        check_name(register)
+        client(tracking_uri)
+    if is_model_uri(ckpt_path):
+        registered_checkpoint(str(ckpt_path), tracking_uri)  # the job reads the cached file
+
+
 def _experiment_id(mlflow_client: Any, tracking_uri: str) -> str:
     experiment = mlflow_client.get_experiment_by_name(EXPORT_EXPERIMENT)
     if experiment is not None:
@@ -247,6 +267,7 @@ __all__ = [
     "SCHEME",
     "ModelUri",
     "check_name",
+    "check_registry",
     "client",
     "is_model_uri",
     "parse_model_uri",

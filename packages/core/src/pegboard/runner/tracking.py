@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -92,10 +93,9 @@ def _no_retries() -> Iterator[None]:
 def _short_reason(error: BaseException) -> str:
     text = str(error)
     # requests' messages nest the cause several levels deep; the errno part says it.
-    for marker in ("[Errno", "Name or service not known", "timed out"):
-        at = text.find(marker)
-        if at >= 0:
-            return text[at:].split("'", 1)[0].split(")", 1)[0].strip()
+    found = re.search(r"\[Errno [^\]]*\][^'\")]*|Name or service not known|timed out", text)
+    if found:
+        return found.group(0).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 
