@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pegboard.errors import ConfigError
-from pegboard.runner.tracking import artifact_location, check_reachable, local_store
+from pegboard.runner.tracking import artifact_location, check_reachable, is_mlflow, local_store
 
 #: The scheme of registered models, as MLflow spells it.
 SCHEME = "models:/"
@@ -184,14 +184,22 @@ def registered_checkpoint(value: str, tracking_uri: str) -> Path:
 
 
 def check_registry(cfg: Any) -> None:
-    """Fetch ``ckpt_path=models:/...`` and check ``register=NAME`` before the run folder.
+    """Reach the MLflow stores a command will use, before its run folder is made.
 
-    An unknown name lists the registered ones; a store that does not answer is one line.
+    ``logger=mlflow`` on a server that does not answer, ``register=NAME`` with a bad name,
+    ``ckpt_path=models:/...`` of a model that is not registered (the message lists those
+    that are): one line each, and nothing is left behind.
 
     Args:
-        cfg: The composed config of a command (only ``eval``, ``predict``, ``export`` and
-            ``model.init_from`` use the registry; others pass through).
+        cfg: The composed config of any command.
     """
+    from omegaconf import OmegaConf
+
+    loggers = cfg.get("logger") or {}
+    for name in loggers:
+        if isinstance(loggers[name], Mapping) and is_mlflow(loggers[name]):
+            key = f"logger.{name}.tracking_uri"
+            check_reachable(str(OmegaConf.select(cfg, key, default="")), key)
     ckpt_path, register = cfg.get("ckpt_path"), cfg.get("register")
     if not is_model_uri(ckpt_path) and not register:
         return
