@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -163,3 +164,18 @@ def test_a_run_on_a_tracking_server_is_read_back_and_its_model_served(
     served = run_pegboard("eval", "ckpt_path=models:/digits/1", server, *STAGE)
     assert served.returncode == 0, served.stderr[-3000:]
     assert metrics_of(run_dir_of(served))["test/acc"] == metrics_of(run_dir)["test/acc"]
+
+
+def test_runs_started_together_on_a_new_store_all_start(tmp_path: Path) -> None:
+    # Each would create the new database's tables and the experiment; one does, the
+    # others wait for it (without the lock, all but one failed: "duplicate column").
+    uri = f"sqlite:///{tmp_path}/logs/mlflow.db"
+    code = "import sys; from pegboard.runner.tracking import open_store; open_store(*sys.argv[1:])"
+    starts = [
+        subprocess.Popen([sys.executable, "-c", code, uri, "train"], stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    failures = [p.stderr.read().decode()[-500:] for p in starts if p.wait(timeout=120) != 0]
+    assert not failures, failures
+    client = MlflowClient(uri)
+    assert [e.name for e in client.search_experiments()] == ["train", "Default"]

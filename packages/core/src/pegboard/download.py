@@ -11,25 +11,20 @@ was asked for, and it takes that name only once its checksum matches.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import logging
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
 from pegboard.errors import ConfigError
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; concurrent runs are the user's to avoid
-    fcntl = None  # type: ignore[assignment]
+from pegboard.file_lock import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -174,25 +169,6 @@ def _from_url(
     return False
 
 
-@contextlib.contextmanager
-def _locked(target: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<target>.lock`` so one process at a time downloads it."""
-    if fcntl is None:
-        yield
-        return
-    # The lock file stays: removing it would let a waiter and a newcomer lock two inodes.
-    with target.with_name(target.name + ".lock").open("a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("Waiting for another process that is downloading %s", target)
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 def _verified(target: Path, checksum: Checksum) -> bool:
     return target.is_file() and file_digest(target, checksum.algorithm) == checksum.hexdigest
 
@@ -242,7 +218,7 @@ def download_verified(
     if _verified(target, checksum):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target):
+    with exclusive(target, "downloading"):
         # Another process may have finished it while this one waited for the lock.
         if target.exists():
             if _verified(target, checksum):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pegboard.errors import ConfigError
-from pegboard.runner.tracking import artifact_location, check_reachable, is_mlflow, local_store
+from pegboard.runner.tracking import check_reachable, is_mlflow, open_store
 
 #: The scheme of registered models, as MLflow spells it.
 SCHEME = "models:/"
@@ -96,16 +96,13 @@ def client(tracking_uri: str, key: str = "paths.tracking_uri") -> Any:
         key: The config key that set it, for messages.
     """
     try:
-        from mlflow.tracking import MlflowClient
+        import mlflow  # noqa: F401
     except ImportError as error:
         raise ConfigError(
             f"the model registry needs MLflow: pip install pegboard-core[mlflow] ({error})"
         ) from error
     check_reachable(tracking_uri, key)
-    folder = local_store(tracking_uri)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    return open_store(tracking_uri)[0]
 
 
 def _registered_names(mlflow_client: Any) -> list[str]:
@@ -211,17 +208,6 @@ def check_registry(cfg: Any) -> None:
         registered_checkpoint(str(ckpt_path), tracking_uri)  # the job reads the cached file
 
 
-def _experiment_id(mlflow_client: Any, tracking_uri: str) -> str:
-    experiment = mlflow_client.get_experiment_by_name(EXPORT_EXPERIMENT)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    return str(
-        mlflow_client.create_experiment(
-            EXPORT_EXPERIMENT, artifact_location=artifact_location(tracking_uri, EXPORT_EXPERIMENT)
-        )
-    )
-
-
 def register_export(
     tracking_uri: str,
     name: str,
@@ -243,10 +229,9 @@ def register_export(
     """
     from mlflow.exceptions import MlflowException
 
-    mlflow_client = client(tracking_uri)
-    run = mlflow_client.create_run(
-        _experiment_id(mlflow_client, tracking_uri), tags=dict(tags), run_name=name
-    )
+    client(tracking_uri)
+    mlflow_client, experiment_id = open_store(tracking_uri, EXPORT_EXPERIMENT)
+    run = mlflow_client.create_run(str(experiment_id), tags=dict(tags), run_name=name)
     run_id = run.info.run_id
     try:
         for path in files:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from pegboard.errors import ConfigError
+from pegboard.file_lock import exclusive
 from pegboard.runner.build import build
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,46 @@ def check_reachable(tracking_uri: str, key: str) -> None:
         ) from error
 
 
+def open_store(tracking_uri: str, experiment: str | None = None) -> tuple[Any, str | None]:
+    """An ``MlflowClient`` of the store, with its tables and ``experiment`` made once.
+
+    Two runs started at the same second on a new SQLite store would both create its
+    tables (the second fails), and two runs of a new experiment would both create it:
+    a lock beside the database makes one process do it while the other waits.
+
+    Args:
+        tracking_uri: The store's URI.
+        experiment: An experiment to find or create (artifacts beside a local store).
+
+    Returns:
+        The client, and the experiment's id (``None`` when no experiment was asked).
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    folder = local_store(tracking_uri)
+    lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = exclusive(folder / ".mlflow-store", "setting up the MLflow store")
+    with lock:
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        if experiment is None:
+            client.search_experiments(max_results=1)  # creates a new store's tables
+            return client, None
+        found = client.get_experiment_by_name(experiment)
+        if found is not None:
+            return client, str(found.experiment_id)
+        try:
+            location = artifact_location(tracking_uri, experiment)
+            return client, str(client.create_experiment(experiment, location))
+        except MlflowException:  # a server's other client made it just now
+            found = client.get_experiment_by_name(experiment)
+            if found is None:
+                raise
+            return client, str(found.experiment_id)
+
+
 def _mlflow_node(node: Mapping[str, Any], run_dir: Path, tags: Mapping[str, str]) -> dict[str, Any]:
     prepared = dict(node)
     uri = str(prepared.get("tracking_uri") or "")
@@ -130,9 +171,6 @@ def _mlflow_node(node: Mapping[str, Any], run_dir: Path, tags: Mapping[str, str]
         experiment = str(prepared.get("experiment_name") or "default")
         prepared["artifact_location"] = artifact_location(uri, experiment)
     prepared["tags"] = {**tags, **dict(prepared.get("tags") or {})}
-    folder = local_store(uri)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
     return prepared
 
 
@@ -170,7 +208,9 @@ def build_loggers(
     for name, node in nodes.items():
         if is_mlflow(node):
             node = _mlflow_node(node, run_dir, tags)
-            check_reachable(str(node.get("tracking_uri") or ""), f"logger.{name}.tracking_uri")
+            uri = str(node.get("tracking_uri") or "")
+            check_reachable(uri, f"logger.{name}.tracking_uri")
+            open_store(uri, str(node.get("experiment_name") or "Default"))
         built = build(node, f"logger.{name}")
         if is_mlflow(built):
             _start(built, f"logger.{name}", str(node.get("tracking_uri")))
@@ -221,5 +261,6 @@ __all__ = [
     "is_mlflow",
     "local_store",
     "log_run_files",
+    "open_store",
     "run_tags",
 ]
