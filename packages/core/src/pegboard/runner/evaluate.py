@@ -13,6 +13,7 @@ from pegboard.runner.fit_check import check_fits
 from pegboard.runner.lifecycle import Outcome, test_summary
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import build_trainer, open_checkpoint, run_stage
+from pegboard.runner.tracking import log_run_files
 from pegboard.runtime import pack_versions
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def _evaluate(cfg: DictConfig, run_dir: Path) -> Outcome[dict[str, float]]:
     for result in results:
         metrics.update(scalar_metrics(result))
     write_json(run_dir / "metrics.json", metrics)
+    log_run_files(trainer.loggers, run_dir, None)  # logger=mlflow: the config and metrics
     return Outcome(metrics, metrics, test_summary(metrics))
 
 

@@ -29,6 +29,7 @@ from pegboard.runner.pack_formats import Offered, check_format, offered_formats,
 from pegboard.runner.predictions import class_names_from, prediction_rows, run_predict
 from pegboard.runner.signals import lightning_stage
 from pegboard.runner.stage import Restored, build_trainer, open_checkpoint, run_stage
+from pegboard.runner.tracking import log_run_files
 from pegboard.runtime import pack_versions
 from pegboard.supervision import target_of
 
@@ -136,6 +137,7 @@ def _predict(cfg: DictConfig, run_dir: Path, offered: Offered) -> Outcome[Path]:
         path = write_with_pack("output_format", fmt, offered, rows, path)
     else:
         write_predictions(rows, path)
+    log_run_files(trainer.loggers, run_dir, None)  # logger=mlflow: config and predictions
     return Outcome(
         path, {"predictions": float(len(rows))}, (f"Predictions: {path} ({len(rows)} rows)",)
     )

@@ -25,8 +25,14 @@ log = logging.getLogger(__name__)
 
 #: How long the reachability check waits for a tracking server, in seconds.
 PROBE_TIMEOUT_S = 10
-#: Files of a run folder logged as artifacts (when present), and the folder they go to.
-RUN_FILES = {"config.yaml": "", "packs.json": "", "metrics.json": "", "predictions.csv": ""}
+#: Files of a run folder logged as artifacts when present (patterns), and their folder.
+RUN_FILES = {
+    "config.yaml": "",
+    "packs.json": "",
+    "metrics.json": "",
+    "predictions.*": "",
+    "*.png": "plots",
+}
 
 
 def is_mlflow(node_or_logger: Any) -> bool:
@@ -237,8 +243,9 @@ def log_run_files(loggers: Sequence[Any], run_dir: Path, checkpoint: str | None)
         run_dir: The run folder.
         checkpoint: The best checkpoint's path, or ``None``.
     """
-    files = [(run_dir / name, folder) for name, folder in RUN_FILES.items()]
-    files += [(path, "plots") for path in sorted(run_dir.glob("*.png"))]
+    files = [
+        (path, folder) for name, folder in RUN_FILES.items() for path in sorted(run_dir.glob(name))
+    ]
     if checkpoint:
         files.append((Path(checkpoint), "checkpoints"))
     present = [(path, folder) for path, folder in files if path.is_file()]
