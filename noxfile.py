@@ -200,7 +200,7 @@ def integration(session: nox.Session) -> None:
     """Everything installed: end-to-end runs of the `pegboard` command with the real packs."""
     install(
         session,
-        "core[optuna,joblib,mlflow,onnx,safetensors,images]",
+        "core[optuna,joblib,mlflow,wandb,onnx,safetensors,images]",
         "launcher",
         "models-vision[onnx]",
         "data-vision",
