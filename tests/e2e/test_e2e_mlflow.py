@@ -170,7 +170,9 @@ def test_runs_started_together_on_a_new_store_all_start(tmp_path: Path) -> None:
     # Each would create the new database's tables and the experiment; one does, the
     # others wait for it (without the lock, all but one failed: "duplicate column").
     uri = f"sqlite:///{tmp_path}/logs/mlflow.db"
-    code = "import sys; from pegboard.runner.tracking import open_store; open_store(*sys.argv[1:])"
+    code = (
+        "import sys; from pegboard.runner.mlflow_store import open_store; open_store(*sys.argv[1:])"
+    )
     starts = [
         subprocess.Popen([sys.executable, "-c", code, uri, "train"], stderr=subprocess.PIPE)
         for _ in range(2)

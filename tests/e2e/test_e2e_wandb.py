@@ -189,6 +189,13 @@ def test_an_offline_run_records_config_history_and_summary(
     run = wandb["run"]
     assert run.project == "pegboard-e2e"  # WANDB_PROJECT, over the config's default
     assert (run.job_type, list(run.tags)) == ("train", ["e2e", "offline"])
+    assert run.display_name == run_dir.name
+
+    # The run folder's files, for `wandb sync` to upload: config, metrics, plots, checkpoint.
+    files = wandb["folder"] / "files"
+    for name in ("config.yaml", "packs.json", "metrics.json", "learning_curves.png"):
+        assert (files / name).read_bytes() == (run_dir / name).read_bytes(), name
+    assert [path.suffix for path in (files / "checkpoints").iterdir()] == [".ckpt"]
 
     # The hyperparameters pegboard logs: the resolved model, data and trainer configs...
     resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
@@ -212,6 +219,22 @@ def test_an_offline_run_records_config_history_and_summary(
     # ...and a summary of the last values, as the W&B run table shows them once synced.
     for metric, value in metrics.items():
         assert wandb["summary"][metric] == value, metric
+
+
+def test_each_job_of_a_multirun_gets_its_own_wandb_run(run_pegboard, tmp_path: Path) -> None:
+    # W&B keeps one run per process: without finishing it, job 1 wrote into job 0's run.
+    quick = ["+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1", "test=false"]
+    result = _ok(
+        run_pegboard(
+            "train", "-m", "model=mlp", "logger=wandb", "seed=1,2", "plots=false",
+            *QUICK, *quick, env=_wandb_env(tmp_path),
+        )
+    )  # fmt: skip
+    assert "already in progress" not in result.stdout + result.stderr
+    (sweep,) = (tmp_path / "logs" / "train" / "multiruns").iterdir()
+    runs = [_offline_run(sweep / job) for job in ("0", "1")]
+    assert [wandb["config"]["seed"] for wandb in runs] == [1, 2]
+    assert runs[0]["run"].run_id != runs[1]["run"].run_id
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from pegboard.errors import ConfigError
+from pegboard.runner.mlflow_store import artifact_location, local_store
 from pegboard.runner.registry import ModelUri, check_name, is_model_uri, parse_model_uri
-from pegboard.runner.tracking import artifact_location, local_store, run_tags
+from pegboard.runner.tracking import run_tags
 
 
 @pytest.mark.parametrize(

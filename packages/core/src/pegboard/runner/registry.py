@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pegboard.errors import ConfigError
-from pegboard.runner.tracking import check_reachable, is_mlflow, open_store
+from pegboard.runner.mlflow_store import check_reachable, open_store
+from pegboard.runner.tracking import is_mlflow
 
 #: The scheme of registered models, as MLflow spells it.
 SCHEME = "models:/"

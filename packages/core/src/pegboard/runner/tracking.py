@@ -1,30 +1,31 @@
 """Trackers beyond the run folder: reached before training, tagged, given the run's files.
 
-A run logged to MLflow gets its parameters and per-epoch metrics from Lightning's
-``MLFlowLogger``; pegboard adds what Lightning does not: a check that the store answers
-before any epoch runs, tags that say where the run lives, and, at the end, the resolved
-config, the pack versions, the metrics, the plots and the best checkpoint as artifacts.
+A run logged to MLflow or W&B gets its parameters and per-epoch metrics from Lightning's
+loggers; pegboard adds what Lightning does not: an MLflow store reached before any epoch
+runs, tags and a run name that say where the run lives, one W&B run per job of a
+multirun, and, at the end, the resolved config, the pack versions, the metrics, the plots
+and the best checkpoint as the run's files.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from pegboard.errors import ConfigError
-from pegboard.file_lock import exclusive
 from pegboard.runner.build import build
+from pegboard.runner.mlflow_store import (
+    artifact_location,
+    check_reachable,
+    open_store,
+    short_reason,
+)
 
 log = logging.getLogger(__name__)
 
-#: How long the reachability check waits for a tracking server, in seconds.
-PROBE_TIMEOUT_S = 10
 #: Files of a run folder logged as artifacts when present (patterns), and their folder.
 RUN_FILES = {
     "config.yaml": "",
@@ -33,6 +34,25 @@ RUN_FILES = {
     "predictions.*": "",
     "*.png": "plots",
 }
+
+
+def is_wandb(node_or_logger: Any) -> bool:
+    """Whether a logger node (or a built logger) is Lightning's ``WandbLogger``.
+
+    Args:
+        node_or_logger: A config node with a ``_target_``, or a logger object.
+    """
+    if isinstance(node_or_logger, Mapping):
+        return str(node_or_logger.get("_target_", "")).endswith("WandbLogger")
+    return type(node_or_logger).__name__ == "WandbLogger"
+
+
+def _finish_previous_wandb_run() -> None:
+    # W&B keeps one run per process: the next job of a multirun (or a joblib worker's
+    # next job) would write into the last job's run unless it is finished first.
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and getattr(wandb, "run", None) is not None:
+        wandb.finish()
 
 
 def is_mlflow(node_or_logger: Any) -> bool:
@@ -44,128 +64,6 @@ def is_mlflow(node_or_logger: Any) -> bool:
     if isinstance(node_or_logger, Mapping):
         return str(node_or_logger.get("_target_", "")).endswith("MLFlowLogger")
     return type(node_or_logger).__name__ == "MLFlowLogger"
-
-
-def local_store(tracking_uri: str) -> Path | None:
-    """The folder of a local tracking store (SQLite file or file store), else ``None``.
-
-    Args:
-        tracking_uri: An MLflow tracking URI.
-    """
-    parsed = urlparse(tracking_uri)
-    if parsed.scheme == "sqlite":
-        # sqlite:///relative.db and sqlite:////absolute.db: the path after the third slash.
-        return Path(unquote(tracking_uri.split("///", 1)[-1])).parent
-    if parsed.scheme == "file" or (not parsed.scheme and not tracking_uri.startswith("databricks")):
-        return Path(unquote(parsed.path))
-    return None
-
-
-def artifact_location(tracking_uri: str, experiment: str) -> str | None:
-    """Where a new experiment of a local store keeps its artifacts: beside the store.
-
-    MLflow's own default is ``./mlruns`` in whatever folder the run started from; a
-    server decides for itself (``None``).
-
-    Args:
-        tracking_uri: An MLflow tracking URI.
-        experiment: The experiment's name (its folder under ``mlartifacts``).
-    """
-    folder = local_store(tracking_uri)
-    if folder is None or urlparse(tracking_uri).scheme != "sqlite":
-        return None
-    return str((folder / "mlartifacts" / experiment).resolve())
-
-
-@contextlib.contextmanager
-def _no_retries() -> Iterator[None]:
-    # MLflow retries a refused connection 7 times with backoff (minutes); the check
-    # must answer at once. Its documented variables are read at each request.
-    probe = {
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(PROBE_TIMEOUT_S),
-    }
-    saved = {key: os.environ.get(key) for key in probe}
-    os.environ.update(probe)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _short_reason(error: BaseException) -> str:
-    text = str(error)
-    # requests' messages nest the cause several levels deep; the errno part says it.
-    found = re.search(r"\[Errno [^\]]*\][^'\")]*|Name or service not known|timed out", text)
-    if found:
-        return found.group(0).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def check_reachable(tracking_uri: str, key: str) -> None:
-    """Refuse a tracking server that does not answer, in one line, before any work.
-
-    Args:
-        tracking_uri: The URI (only ``http(s)://`` ones are probed).
-        key: The config key that set it, for the message.
-    """
-    if urlparse(tracking_uri).scheme not in ("http", "https"):
-        return
-    from mlflow.tracking import MlflowClient
-
-    try:
-        with _no_retries():
-            MlflowClient(tracking_uri).search_experiments(max_results=1)
-    except Exception as error:
-        raise ConfigError(
-            f"{key}={tracking_uri}: the MLflow tracking server does not answer "
-            f"({_short_reason(error)}); start it (mlflow server --host ... --port ...) or "
-            "drop the setting to use the local store ${paths.log_dir}/mlflow.db"
-        ) from error
-
-
-def open_store(tracking_uri: str, experiment: str | None = None) -> tuple[Any, str | None]:
-    """An ``MlflowClient`` of the store, with its tables and ``experiment`` made once.
-
-    Two runs started at the same second on a new SQLite store would both create its
-    tables (the second fails), and two runs of a new experiment would both create it:
-    a lock beside the database makes one process do it while the other waits.
-
-    Args:
-        tracking_uri: The store's URI.
-        experiment: An experiment to find or create (artifacts beside a local store).
-
-    Returns:
-        The client, and the experiment's id (``None`` when no experiment was asked).
-    """
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    folder = local_store(tracking_uri)
-    lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = exclusive(folder / ".mlflow-store", "setting up the MLflow store")
-    with lock:
-        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-        if experiment is None:
-            client.search_experiments(max_results=1)  # creates a new store's tables
-            return client, None
-        found = client.get_experiment_by_name(experiment)
-        if found is not None:
-            return client, str(found.experiment_id)
-        try:
-            location = artifact_location(tracking_uri, experiment)
-            return client, str(client.create_experiment(experiment, location))
-        except MlflowException:  # a server's other client made it just now
-            found = client.get_experiment_by_name(experiment)
-            if found is None:
-                raise
-            return client, str(found.experiment_id)
 
 
 def _mlflow_node(node: Mapping[str, Any], run_dir: Path, tags: Mapping[str, str]) -> dict[str, Any]:
@@ -217,6 +115,9 @@ def build_loggers(
             uri = str(node.get("tracking_uri") or "")
             check_reachable(uri, f"logger.{name}.tracking_uri")
             open_store(uri, str(node.get("experiment_name") or "Default"))
+        if is_wandb(node):
+            node = {**node, "name": node.get("name") or run_dir.name}
+            _finish_previous_wandb_run()
         built = build(node, f"logger.{name}")
         if is_mlflow(built):
             _start(built, f"logger.{name}", str(node.get("tracking_uri")))
@@ -231,12 +132,12 @@ def _start(logger: Any, key: str, tracking_uri: str) -> None:
         _ = logger.run_id  # the property creates the experiment and the run
     except Exception as error:
         raise ConfigError(
-            f"{key}: MLflow cannot start a run at {tracking_uri}: {_short_reason(error)}"
+            f"{key}: MLflow cannot start a run at {tracking_uri}: {short_reason(error)}"
         ) from error
 
 
 def log_run_files(loggers: Sequence[Any], run_dir: Path, checkpoint: str | None) -> None:
-    """Give each MLflow run the run folder's files: config, packs, metrics, plots, checkpoint.
+    """Give each tracked run the run folder's files: config, packs, metrics, plots, checkpoint.
 
     Args:
         loggers: The Trainer's loggers.
@@ -251,23 +152,25 @@ def log_run_files(loggers: Sequence[Any], run_dir: Path, checkpoint: str | None)
     present = [(path, folder) for path, folder in files if path.is_file()]
     for logger in loggers:
         if is_mlflow(logger) and logger.run_id:
-            _log_artifacts(logger.experiment, logger.run_id, present)
+            for path, folder in present:
+                logger.experiment.log_artifact(logger.run_id, str(path), folder or None)
+        elif is_wandb(logger):
+            _save_to_wandb(logger.experiment, present, run_dir)
 
 
-def _log_artifacts(client: Any, run_id: str, files: Iterable[tuple[Path, str]]) -> None:
-    for path, folder in files:
-        client.log_artifact(run_id, str(path), folder or None)
+def _save_to_wandb(run: Any, files: Iterable[tuple[Path, str]], run_dir: Path) -> None:
+    # Offline, wandb links each file into the run's files/ folder and `wandb sync`
+    # uploads it; the plots keep their names, the checkpoint its checkpoints/ folder.
+    for path, _ in files:
+        base = run_dir if path.is_relative_to(run_dir) else path.parent
+        run.save(str(path), base_path=str(base), policy="now")
 
 
 __all__ = [
-    "PROBE_TIMEOUT_S",
     "RUN_FILES",
-    "artifact_location",
     "build_loggers",
-    "check_reachable",
     "is_mlflow",
-    "local_store",
+    "is_wandb",
     "log_run_files",
-    "open_store",
     "run_tags",
 ]
