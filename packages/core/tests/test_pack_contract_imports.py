@@ -30,6 +30,8 @@ PACK_CONTRACT = (
     "pegboard.supervision",
     "pegboard.loaders",
     "pegboard.safe_pickle",
+    "pegboard.download",
+    "pegboard.weights",
     "pegboard.testing",
 )
 

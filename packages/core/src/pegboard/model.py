@@ -41,6 +41,9 @@ class Model(pl.LightningModule, ABC):
     #: The tasks the class does (``pegboard.supervision.TASKS``); empty: not stated. The
     #: runner refuses data of another task before training.
     tasks: ClassVar[tuple[str, ...]] = ()
+    #: Names of the parameters frozen for fine-tuning (``model.freeze``, set by the
+    #: runner): ``configure_optimizers`` leaves them out.
+    frozen_parameters: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -127,11 +130,20 @@ class Model(pl.LightningModule, ABC):
                 set_epoch(self.current_epoch)
 
     def configure_optimizers(self) -> Any:
-        """Build the optimizer (and scheduler) from the partials given at construction."""
+        """Build the optimizer (and scheduler) from the partials given at construction.
+
+        The optimizer gets every parameter but the ``frozen_parameters``. Parameters that
+        never have gradients by design (an EMA copy) stay in, as they always have: the
+        optimizer state saved in checkpoints keeps its layout.
+        """
+        parameters: Iterable[torch.nn.Parameter] = self.parameters()
+        if self.frozen_parameters:
+            frozen = self.frozen_parameters
+            parameters = [p for name, p in self.named_parameters() if name not in frozen]
         if self.optimizer_factory is None:
-            optimizer: torch.optim.Optimizer = torch.optim.Adam(self.parameters(), lr=_DEFAULT_LR)
+            optimizer: torch.optim.Optimizer = torch.optim.Adam(parameters, lr=_DEFAULT_LR)
         else:
-            optimizer = self.optimizer_factory(self.parameters())
+            optimizer = self.optimizer_factory(parameters)
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -96,7 +97,12 @@ class TimmModel(ClassificationModel):
             the channels).
         num_classes: Number of classes (timm replaces the head).
         name: A timm model name, such as ``"resnet18"`` or ``"convnext_nano"``.
-        pretrained: Load timm's pretrained weights (needs the network to download them).
+        pretrained: ``True`` loads timm's pretrained weights (needs the network to
+            download them); a path loads a local weights file of that architecture
+            instead (a timm state dict as ``.pth``/``.bin``/``.safetensors``, read without
+            running code). timm adapts the first convolution to the channels and leaves
+            out a classifier of another size. Not saved with the hyperparameters: a
+            checkpoint rebuilds the model from its own weights, with neither.
         model_kwargs: Further arguments of ``timm.create_model`` (``drop_rate``,
             ``img_size`` for ViTs...).
         **task_options: ``ClassificationModel``'s options: ``label_smoothing``,
@@ -108,21 +114,46 @@ class TimmModel(ClassificationModel):
         input_shape: Sequence[int],
         num_classes: int,
         name: str = "resnet18",
-        pretrained: bool = False,
+        pretrained: bool | str = False,
         model_kwargs: Mapping[str, Any] | None = None,
         **task_options: Any,
     ) -> None:
         super().__init__(num_classes, **task_options)
-        self.save_hyperparameters(ignore=["optimizer", "scheduler"])
+        # A rebuilt checkpoint loads its own weights: it must not need the download or the file.
+        self.save_hyperparameters(ignore=["optimizer", "scheduler", "pretrained"])
         timm = import_extra("timm")
         channels, _, _ = image_shape(input_shape, f"timm model {name!r}")
+        kwargs = dict(model_kwargs or {})
+        if isinstance(pretrained, str):
+            kwargs["pretrained_cfg_overlay"] = {
+                **dict(kwargs.get("pretrained_cfg_overlay") or {}),
+                "state_dict": _weights_file(pretrained),
+            }
         self.net = timm.create_model(
             name,
-            pretrained=pretrained,
+            pretrained=bool(pretrained),
             num_classes=num_classes,
             in_chans=channels,
-            **dict(model_kwargs or {}),
+            **kwargs,
         )
+
+
+def _weights_file(path: str) -> dict[str, torch.Tensor]:
+    """The state dict in a local weights file, read without running code.
+
+    timm would read ``pretrained_cfg_overlay={"file": path}`` itself, with a
+    ``torch.load`` that unpickles anything (``weights_only=False``): pegboard reads the
+    file (``weights_only=True``, or safetensors) and hands timm the tensors.
+
+    Args:
+        path: The file (``~`` is expanded).
+    """
+    from pegboard.weights import load_weights_file
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ValueError(f"pretrained={path!r}: no such weights file (or true/false)")
+    return load_weights_file(file)
 
 
 class TorchvisionModel(ClassificationModel):

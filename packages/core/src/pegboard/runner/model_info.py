@@ -10,6 +10,7 @@ from pegboard.errors import ConfigError
 from pegboard.inspect import human, model_info
 from pegboard.runner.build import build, resolve
 from pegboard.runner.contract import split_kit
+from pegboard.runner.finetune import split_finetune
 from pegboard.runner.validate import check_node
 
 
@@ -58,7 +59,8 @@ def show_model_info(cfg: DictConfig) -> dict[str, Any]:
     node = resolved.get("model")
     if not isinstance(node, dict) or "_target_" not in node:
         raise ConfigError("model-info needs a model config with a _target_ (model=NAME)")
-    node = split_kit(node)[0]
+    # A model config's own pretrained weights are a training setting: sizes need none.
+    node = split_finetune(split_kit(node)[0])[0]
     check_node(node, "model")
     model = build(node, "model")
     input_shape = list(resolved["input_shape"])

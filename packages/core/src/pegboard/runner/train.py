@@ -34,6 +34,7 @@ from pegboard.runner.callbacks import (
 from pegboard.runner.checkpoint_io import AtomicCheckpointIO
 from pegboard.runner.contract import check_model, split_kit
 from pegboard.runner.describe import fill_described, undescribed
+from pegboard.runner.finetune import split_finetune, start_finetuning
 from pegboard.runner.fit_check import check_fits
 from pegboard.runner.lifecycle import Outcome, run_in_directory, test_summary
 from pegboard.runner.metadata import RunMetadata
@@ -153,10 +154,13 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             *((f"logger.{name}", node) for name, node in logger_nodes.items()),
         ]
     )
-    model = build(resolved["model"], "model")
+    model_node, finetune = split_finetune(resolved["model"])
+    model = build(model_node, "model")
     # Before anything trains: a class Lightning would refuse, hyperparameters that no
     # checkpoint could reload (found today only when the best checkpoint is tested).
     check_model(model)
+    # model.init_from's weights (never over a resumed checkpoint's), model.freeze's parts.
+    keep_frozen = start_finetuning(model, finetune, cfg, ckpt_path)
     history, confusion, pairs = MetricHistory(), ConfusionCounts(), TestValues()
     built = {name: build(node, f"callbacks.{name}") for name, node in callback_nodes.items()}
     callbacks = list(built.values())
@@ -178,6 +182,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             {id(callback): f"callbacks.{name}" for name, callback in built.items()}, optimized
         ),
         *callbacks,
+        *keep_frozen,
         LogHyperparameters(hyperparameters),
         RunMetadata(resolved, packs),
         SigtermCheckpoint(run_dir / "checkpoints"),

@@ -15,10 +15,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pegboard.errors import ConfigError
+from pegboard.runner.finetune import FINETUNE_KEYS
 
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 #: pegboard's reserved keys: the runner removes them before building (``_kit_``).
 _RESERVED_KEYS = {"_kit_"}
+#: Those of the model node alone: its fine-tuning settings (``init_from``, ``freeze``...).
+_MODEL_KEYS = set(FINETUNE_KEYS)
 
 
 class _Unresolved:
@@ -134,8 +137,9 @@ def check_node(node: Mapping[str, Any], path: str) -> None:
     params, hints, takes_kwargs = _signature_of(target)
     if not params:
         return
+    reserved = _RESERVED_KEYS | (_MODEL_KEYS if path == "model" else set())
     for key, value in node.items():
-        if key in _HYDRA_KEYS or key in _RESERVED_KEYS:
+        if key in _HYDRA_KEYS or key in reserved:
             continue
         if key not in params:
             if takes_kwargs:

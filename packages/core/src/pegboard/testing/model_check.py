@@ -23,7 +23,7 @@ class ModelCase:
     """A model option as the kit tests it.
 
     Args:
-        model: The resolved model config, without ``_kit_``.
+        model: The resolved model config, without ``_kit_`` and the fine-tuning keys.
         data: The resolved config of the kit's random images of that shape.
         input_shape: The shape of one input the model is tested on.
         num_classes: The number of classes.
@@ -101,6 +101,7 @@ def model_case(
         task: ``classification`` or ``regression``.
     """
     from pegboard.runner.contract import split_kit
+    from pegboard.runner.finetune import split_finetune
 
     shape, classes = [int(d) for d in input_shape], int(num_classes)
     model, data, monitors = _compose(plugin, option, tmp_path, shape, classes, overrides, task)
@@ -110,7 +111,9 @@ def model_case(
         shape, classes = wanted
         model, data, monitors = _compose(plugin, option, tmp_path, shape, classes, overrides, task)
         model = split_kit(model)[0]
-    return ModelCase(model, data, shape, classes, monitors)
+    # The fine-tuning keys (init_from, freeze) are the runner's, never the class's: the
+    # kit checks the model from its fresh initialization.
+    return ModelCase(split_finetune(model)[0], data, shape, classes, monitors)
 
 
 def _kit_of(model: dict[str, Any], option: str) -> tuple[dict[str, Any], dict[str, Any]]:
