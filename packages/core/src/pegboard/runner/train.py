@@ -45,6 +45,7 @@ from pegboard.runner.resume import continuation, resume_hint
 from pegboard.runner.rundir import is_launching_process
 from pegboard.runner.signals import EXIT_SIGTERM, lightning_stage
 from pegboard.runner.task_fit import check_task_fit, described_values, runtime_choices
+from pegboard.runner.tracking import build_loggers, log_run_files, run_tags
 from pegboard.runtime import pack_versions
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         pairs,
         *pack_hooks().callbacks(resolved, "train"),
     ]
-    loggers = [build(node, f"logger.{name}") for name, node in logger_nodes.items()]
+    loggers = build_loggers(logger_nodes, run_dir, run_tags(resolved, run_dir, "train"))
     trainer = _build_trainer(resolved, callbacks, loggers)
 
     log.info("Training %s on %s", type(model).__name__, type(datamodule).__name__)
@@ -206,8 +207,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     }
 
     if resolved.get("test"):
-        checkpoint = trainer.checkpoint_callback
-        best = getattr(checkpoint, "best_model_path", "") if checkpoint else ""
+        best = _best_checkpoint(trainer)
         if best:
             log.info("Testing the best checkpoint %s", best)
         # Lightning restores the weights from `best` before testing; without a
@@ -227,7 +227,14 @@ def _train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     write_json(run_dir / "metrics.json", metrics)
     if resolved.get("plots", True) and is_launching_process():
         _plot(run_dir, history, (confusion, pairs), datamodule, trainer)
+    log_run_files(trainer.loggers, run_dir, _best_checkpoint(trainer))
     return metrics
+
+
+def _best_checkpoint(trainer: pl.Trainer) -> str | None:
+    checkpoint = trainer.checkpoint_callback
+    best = getattr(checkpoint, "best_model_path", "") if checkpoint else ""
+    return best or None
 
 
 def _plot(
