@@ -124,6 +124,12 @@ def test_weights_by_url_are_verified_before_training(
     lines = [line for line in wrong.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and digest in lines[0] and "Traceback" not in wrong.stderr, lines
     assert not list((tmp_path / "logs").rglob("*.ckpt"))  # refused before training
+    # A file that is not there is found before the run folder is made.
+    runs = set((tmp_path / "logs" / "train" / "runs").iterdir())
+    missing = run_pegboard(*_args(folder), "model.init_from=gone.ckpt", env=env)
+    assert missing.returncode == 2, missing.stderr[-3000:]
+    assert missing.stderr.strip().endswith("model.init_from=gone.ckpt: no such file")
+    assert set((tmp_path / "logs" / "train" / "runs").iterdir()) == runs
 
     output = _ok(run_pegboard(*args, f"model.init_sha256={digest}", env=env))
     assert (

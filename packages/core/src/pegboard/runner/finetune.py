@@ -16,7 +16,6 @@ the launcher's checks read these keys too.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,14 +126,11 @@ def split_finetune(node: Mapping[str, Any], path: str = "model") -> tuple[dict[s
 def _verified(path: Path, sha256: str | None, label: str) -> Path:
     if sha256 is None:
         return path
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != sha256:
-        raise ConfigError(
-            f"{label}: {path} has SHA-256 {digest.hexdigest()}, not model.init_sha256={sha256}"
-        )
+    from pegboard.download import file_digest
+
+    digest = file_digest(path, "sha256")
+    if digest != sha256:
+        raise ConfigError(f"{label}: {path} has SHA-256 {digest}, not model.init_sha256={sha256}")
     return path
 
 

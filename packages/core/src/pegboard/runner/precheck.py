@@ -135,8 +135,8 @@ def check_command_config(
     from omegaconf import OmegaConf
 
     from pegboard.config_guard import check_config, plain_name
-    from pegboard.runner.registry import check_registry
     from pegboard.runner.requeue import check_slurm_commands
+    from pegboard.runner.sources import check_sources
 
     cfg = compose_command_config(config_module, config_name, overrides, config_dir)
     tree = OmegaConf.to_container(cfg, resolve=False)
@@ -157,7 +157,7 @@ def check_command_config(
     check_slurm_commands(cfg)  # hydra/launcher=slurm where sbatch is missing: one line
     if config_name == "train":
         check_train_values(cfg, plain)
-    check_registry(cfg)  # models:/... and register=NAME, before the run folder
+    check_sources(cfg)  # tracking servers, models:/..., register=NAME, init_from
 
 
 def unknown_resolver(name: str, where: str | None = None) -> str:

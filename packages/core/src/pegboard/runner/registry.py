@@ -20,7 +20,6 @@ from typing import Any
 
 from pegboard.errors import ConfigError
 from pegboard.runner.mlflow_store import check_reachable, open_store
-from pegboard.runner.tracking import is_mlflow
 
 #: The scheme of registered models, as MLflow spells it.
 SCHEME = "models:/"
@@ -181,34 +180,6 @@ def registered_checkpoint(value: str, tracking_uri: str) -> Path:
     return target
 
 
-def check_registry(cfg: Any) -> None:
-    """Reach the MLflow stores a command will use, before its run folder is made.
-
-    ``logger=mlflow`` on a server that does not answer, ``register=NAME`` with a bad name,
-    ``ckpt_path=models:/...`` of a model that is not registered (the message lists those
-    that are): one line each, and nothing is left behind.
-
-    Args:
-        cfg: The composed config of any command.
-    """
-    from omegaconf import OmegaConf
-
-    loggers = cfg.get("logger") or {}
-    for name in loggers:
-        if isinstance(loggers[name], Mapping) and is_mlflow(loggers[name]):
-            key = f"logger.{name}.tracking_uri"
-            check_reachable(str(OmegaConf.select(cfg, key, default="")), key)
-    ckpt_path, register = cfg.get("ckpt_path"), cfg.get("register")
-    if not is_model_uri(ckpt_path) and not register:
-        return
-    tracking_uri = str(cfg.paths.tracking_uri)
-    if register:
-        check_name(register)
-        client(tracking_uri)
-    if is_model_uri(ckpt_path):
-        registered_checkpoint(str(ckpt_path), tracking_uri)  # the job reads the cached file
-
-
 def register_export(
     tracking_uri: str,
     name: str,
@@ -261,7 +232,6 @@ __all__ = [
     "SCHEME",
     "ModelUri",
     "check_name",
-    "check_registry",
     "client",
     "is_model_uri",
     "parse_model_uri",

@@ -1,0 +1,71 @@
+"""What a command will fetch or reach, checked before its run folder is made.
+
+A tracking server that does not answer, a registered model that does not exist (the
+message lists those that are), ``register=NAME`` with a name URIs cannot carry, an
+``init_from`` that names no file or a URL without its SHA-256: each is one line, and no
+run folder is left behind. Registered checkpoints are fetched into the cache here; the
+job then reads the cached file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pegboard.errors import ConfigError
+
+
+def _check_loggers(cfg: Any) -> None:
+    from omegaconf import OmegaConf
+
+    from pegboard.runner.mlflow_store import check_reachable
+    from pegboard.runner.tracking import is_mlflow
+
+    loggers = cfg.get("logger") or {}
+    for name in loggers:
+        if isinstance(loggers[name], Mapping) and is_mlflow(loggers[name]):
+            key = f"logger.{name}.tracking_uri"
+            check_reachable(str(OmegaConf.select(cfg, key, default="")), key)
+
+
+def _check_init_from(cfg: Any) -> None:
+    from omegaconf import OmegaConf
+
+    from pegboard.runner.finetune import FINETUNE_KEYS, is_url, split_finetune
+    from pegboard.runner.registry import is_model_uri, registered_checkpoint
+
+    node = OmegaConf.masked_copy(cfg.model, list(FINETUNE_KEYS))
+    settings = OmegaConf.to_container(node, resolve=True)
+    assert isinstance(settings, dict)
+    if not settings["init_from"] or cfg.get("ckpt_path") or cfg.get("resume"):
+        return  # a resumed run never re-initializes
+    init_from = split_finetune(settings)[1].init_from or ""
+    if is_model_uri(init_from):
+        registered_checkpoint(init_from, str(cfg.paths.tracking_uri))
+    elif not is_url(init_from):
+        path = Path(init_from.removeprefix("file://")).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"model.init_from={init_from}: no such file")
+
+
+def check_sources(cfg: Any) -> None:
+    """Refuse, before the run folder, what a command could only find out later.
+
+    Args:
+        cfg: The composed config of any command.
+    """
+    from pegboard.runner.registry import check_name, client, is_model_uri, registered_checkpoint
+
+    _check_loggers(cfg)
+    if cfg.get("model") is not None and "init_from" in cfg.model:
+        _check_init_from(cfg)
+    ckpt_path, register = cfg.get("ckpt_path"), cfg.get("register")
+    if register:
+        check_name(register)
+        client(str(cfg.paths.tracking_uri))
+    if is_model_uri(ckpt_path):
+        registered_checkpoint(str(ckpt_path), str(cfg.paths.tracking_uri))
+
+
+__all__ = ["check_sources"]
