@@ -36,8 +36,9 @@ def _check_init_from(cfg: Any) -> None:
     from pegboard.runner.registry import is_model_uri, registered_checkpoint
 
     node = OmegaConf.masked_copy(cfg.model, list(FINETUNE_KEYS))
-    settings = OmegaConf.to_container(node, resolve=True)
-    assert isinstance(settings, dict)
+    container = OmegaConf.to_container(node, resolve=True)
+    assert isinstance(container, dict)
+    settings = {str(key): value for key, value in container.items()}
     if not settings["init_from"] or cfg.get("ckpt_path") or cfg.get("resume"):
         return  # a resumed run never re-initializes
     init_from = split_finetune(settings)[1].init_from or ""
