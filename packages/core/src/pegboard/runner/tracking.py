@@ -36,17 +36,6 @@ RUN_FILES = {
 }
 
 
-def is_wandb(node_or_logger: Any) -> bool:
-    """Whether a logger node (or a built logger) is Lightning's ``WandbLogger``.
-
-    Args:
-        node_or_logger: A config node with a ``_target_``, or a logger object.
-    """
-    if isinstance(node_or_logger, Mapping):
-        return str(node_or_logger.get("_target_", "")).endswith("WandbLogger")
-    return type(node_or_logger).__name__ == "WandbLogger"
-
-
 def _finish_previous_wandb_run() -> None:
     # W&B keeps one run per process: the next job of a multirun (or a joblib worker's
     # next job) would write into the last job's run unless it is finished first.
@@ -55,15 +44,34 @@ def _finish_previous_wandb_run() -> None:
         wandb.finish()
 
 
+def is_logger(node_or_logger: Any, class_name: str) -> bool:
+    """Whether a logger node (or a built logger) is Lightning's logger of that class.
+
+    Args:
+        node_or_logger: A config node with a ``_target_``, or a logger object.
+        class_name: ``MLFlowLogger`` or ``WandbLogger``.
+    """
+    if isinstance(node_or_logger, Mapping):
+        return str(node_or_logger.get("_target_", "")).endswith(class_name)
+    return type(node_or_logger).__name__ == class_name
+
+
 def is_mlflow(node_or_logger: Any) -> bool:
     """Whether a logger node (or a built logger) is Lightning's ``MLFlowLogger``.
 
     Args:
         node_or_logger: A config node with a ``_target_``, or a logger object.
     """
-    if isinstance(node_or_logger, Mapping):
-        return str(node_or_logger.get("_target_", "")).endswith("MLFlowLogger")
-    return type(node_or_logger).__name__ == "MLFlowLogger"
+    return is_logger(node_or_logger, "MLFlowLogger")
+
+
+def is_wandb(node_or_logger: Any) -> bool:
+    """Whether a logger node (or a built logger) is Lightning's ``WandbLogger``.
+
+    Args:
+        node_or_logger: A config node with a ``_target_``, or a logger object.
+    """
+    return is_logger(node_or_logger, "WandbLogger")
 
 
 def _mlflow_node(node: Mapping[str, Any], run_dir: Path, tags: Mapping[str, str]) -> dict[str, Any]:
@@ -169,6 +177,7 @@ def _save_to_wandb(run: Any, files: Iterable[tuple[Path, str]], run_dir: Path) -
 __all__ = [
     "RUN_FILES",
     "build_loggers",
+    "is_logger",
     "is_mlflow",
     "is_wandb",
     "log_run_files",
