@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pegboard.download import Checksum, download_verified, file_digest
+from pegboard.download import Checksum, DownloadError, download_verified, file_digest
 from pegboard.errors import ConfigError
 from pegboard.testing.http_server import RangeServer
 
@@ -108,6 +108,8 @@ def test_wrong_bytes_are_refused_naming_both_digests(server: RangeServer, tmp_pa
     message = str(refused.value)
     assert message.startswith(f"could not download blob.bin into {tmp_path}")
     assert f"sha256 checksum {served}, expected {expected} (attempt 2)" in message
+    assert isinstance(refused.value, DownloadError)
+    assert refused.value.mismatched == [served, served]  # callers read the digest, not the text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blob.bin.lock", "served"]
 
 

@@ -139,8 +139,27 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else -1
 
 
+class DownloadError(ConfigError):
+    """No URL delivered the file with its checksum.
+
+    Args:
+        message: Names the file and each URL's error, one per line.
+        mismatched: The digests of the files that arrived whole but differed, in order.
+    """
+
+    def __init__(self, message: str, mismatched: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.mismatched = list(mismatched)
+
+
 def _from_url(
-    url: str, partial: Path, checksum: Checksum, errors: list[str], timeout: float, agent: str
+    url: str,
+    partial: Path,
+    checksum: Checksum,
+    errors: list[str],
+    mismatched: list[str],
+    timeout: float,
+    agent: str,
 ) -> bool:
     """Try to complete ``partial`` from one URL; note each failure in ``errors``."""
     attempt = resumes = 0
@@ -160,6 +179,7 @@ def _from_url(
         if got == checksum.hexdigest:
             return True
         attempt += 1
+        mismatched.append(got)
         # A resumed tail may not belong to the same file: start over once.
         errors.append(
             f"{url}: {checksum.algorithm} checksum {got}, expected "
@@ -203,8 +223,9 @@ def download_verified(
         ``target``.
 
     Raises:
-        ConfigError: A URL is not http(s), or no URL delivered a file with the checksum
-            (the message names the file and each URL's error).
+        ConfigError: A URL is not http(s).
+        DownloadError: No URL delivered a file with the checksum (the message names the
+            file and each URL's error; ``mismatched`` holds the digests that differed).
     """
     target = Path(target)
     if not urls:
@@ -227,13 +248,15 @@ def download_verified(
             target.unlink()
         partial = target.with_name(target.name + ".part")
         errors: list[str] = []
+        mismatched: list[str] = []
         for url in urls:
-            if _from_url(url, partial, checksum, errors, timeout, user_agent):
+            if _from_url(url, partial, checksum, errors, mismatched, timeout, user_agent):
                 os.replace(partial, target)
                 return target
-    raise ConfigError(
-        f"could not download {target.name} into {target.parent}:\n  " + "\n  ".join(errors)
+    raise DownloadError(
+        f"could not download {target.name} into {target.parent}:\n  " + "\n  ".join(errors),
+        mismatched,
     )
 
 
-__all__ = ["ALGORITHMS", "Checksum", "download_verified", "file_digest"]
+__all__ = ["ALGORITHMS", "Checksum", "DownloadError", "download_verified", "file_digest"]

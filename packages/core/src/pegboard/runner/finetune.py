@@ -134,15 +134,16 @@ def _verified(path: Path, sha256: str | None, label: str) -> Path:
     return path
 
 
-def _download_failure(label: str, sha256: str, message: str) -> str:
+def _download_failure(label: str, sha256: str, error: ConfigError) -> str:
     """A failed download in one line: the digest found, or each attempt's reason."""
-    found = re.search(r"sha256 checksum ([0-9a-f]{64}), expected", message)
-    if found:
+    from pegboard.download import DownloadError
+
+    if isinstance(error, DownloadError) and error.mismatched:
         return (
-            f"{label}: the file there has SHA-256 {found.group(1)}, not "
+            f"{label}: the file there has SHA-256 {error.mismatched[-1]}, not "
             f"model.init_sha256={sha256}; nothing was loaded"
         )
-    return f"{label}: " + " ".join(line.strip() for line in message.splitlines())
+    return f"{label}: " + " ".join(line.strip() for line in str(error).splitlines())
 
 
 def weights_path(init_from: str, sha256: str | None, tracking_uri: str | None) -> Path:
@@ -166,7 +167,7 @@ def weights_path(init_from: str, sha256: str | None, tracking_uri: str | None) -
         try:
             return cached_weights(init_from, sha256)
         except ConfigError as error:
-            raise ConfigError(_download_failure(label, sha256, str(error))) from error
+            raise ConfigError(_download_failure(label, sha256, error)) from error
     if init_from.startswith(_REGISTRY):
         if not tracking_uri:
             raise ConfigError(f"{label}: a registered model needs paths.tracking_uri (the store)")
