@@ -10,10 +10,7 @@ job then reads the cached file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
-
-from pegboard.errors import ConfigError
 
 
 def _check_loggers(cfg: Any) -> None:
@@ -32,22 +29,16 @@ def _check_loggers(cfg: Any) -> None:
 def _check_init_from(cfg: Any) -> None:
     from omegaconf import OmegaConf
 
-    from pegboard.runner.finetune import FINETUNE_KEYS, is_url, split_finetune
-    from pegboard.runner.registry import is_model_uri, registered_checkpoint
+    from pegboard.runner.finetune import FINETUNE_KEYS, is_url, split_finetune, weights_path
 
     node = OmegaConf.masked_copy(cfg.model, list(FINETUNE_KEYS))
     container = OmegaConf.to_container(node, resolve=True)
     assert isinstance(container, dict)
-    settings = {str(key): value for key, value in container.items()}
-    if not settings["init_from"] or cfg.get("ckpt_path") or cfg.get("resume"):
+    if not container.get("init_from") or cfg.get("ckpt_path") or cfg.get("resume"):
         return  # a resumed run never re-initializes
-    init_from = split_finetune(settings)[1].init_from or ""
-    if is_model_uri(init_from):
-        registered_checkpoint(init_from, str(cfg.paths.tracking_uri))
-    elif not is_url(init_from):
-        path = Path(init_from.removeprefix("file://")).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"model.init_from={init_from}: no such file")
+    settings = split_finetune({str(key): value for key, value in container.items()})[1]
+    if settings.init_from and not is_url(settings.init_from):  # a download is the job's: it may be large
+        weights_path(settings.init_from, settings.init_sha256, str(cfg.paths.tracking_uri))
 
 
 def check_sources(cfg: Any) -> None:
