@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +15,13 @@ import pytest
 
 # Fast, quiet runs: the progress bar off, a few epochs. Tests that need more say so.
 QUICK = ["trainer.max_epochs=2", "~callbacks.progress_bar", "trainer.enable_progress_bar=false"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def pegboard_executable() -> str:

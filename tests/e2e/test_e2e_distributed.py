@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import metrics_of, pegboard_executable, run_dir_of
+from conftest import free_port, metrics_of, pegboard_executable, run_dir_of
 
 TINY = ["model=mlp", "data=digits", "trainer.max_epochs=1", "plots=false"]
 
@@ -36,19 +35,13 @@ def test_ddp_test_metrics_count_each_sample_once(run_pegboard) -> None:
     _close(metrics_of(run_dir_of(both)), metrics_of(run_dir_of(single)))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _torchrun() -> list[str]:
     script = Path(sys.executable).with_name("torchrun")
     return [str(script)] if script.exists() else [sys.executable, "-m", "torch.distributed.run"]
 
 
 def test_torchrun_on_two_nodes_writes_one_complete_run(tmp_path: Path, run_pegboard) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PEGBOARD_LOG_DIR": str(tmp_path / "logs")}
     overrides = [*TINY, "trainer=ddp_cpu", "trainer.devices=1", "+trainer.num_nodes=2"]
     nodes = [

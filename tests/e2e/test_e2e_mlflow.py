@@ -9,7 +9,6 @@ SQLAlchemy): nox's ``integration`` session installs it in a venv of its own and 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import QUICK, metrics_of, run_dir_of
+from conftest import QUICK, free_port, metrics_of, run_dir_of
 
 pytest.importorskip("mlflow", reason="logger=mlflow needs pegboard-core[mlflow]")
 from mlflow.tracking import MlflowClient
@@ -26,12 +25,6 @@ from mlflow.tracking import MlflowClient
 SERVER_ENV = "PEGBOARD_TEST_MLFLOW_SERVER"
 TRAIN = ["model=mlp", *QUICK]
 STAGE = ["trainer.enable_progress_bar=false"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _only_run(client: MlflowClient, experiment: str) -> object:
@@ -108,7 +101,7 @@ def test_a_run_tracked_in_the_sqlite_store_is_registered_and_served_back(
 def test_an_unreachable_tracking_server_stops_the_run_before_training(
     run_pegboard, tmp_path: Path
 ) -> None:
-    uri = f"http://127.0.0.1:{_free_port()}"
+    uri = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     result = run_pegboard("train", "logger=mlflow", f"paths.tracking_uri={uri}", *TRAIN)
     assert time.monotonic() - started < 60
@@ -125,7 +118,7 @@ def mlflow_server(tmp_path: Path) -> Iterator[str]:
     command = os.environ.get(SERVER_ENV)
     if not command:
         pytest.skip(f"{SERVER_ENV} names no mlflow command (nox's integration session sets it)")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [command, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
          "--backend-store-uri", f"sqlite:///{tmp_path}/server.db",
