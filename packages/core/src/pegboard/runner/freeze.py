@@ -142,9 +142,6 @@ class KeepFrozen(pl.Callback):
         self._modules = [pl_module.get_submodule(name) for name in self.names]
         self._to_eval()
 
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._to_eval()
-
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
     ) -> None:
