@@ -37,7 +37,8 @@ def _check_init_from(cfg: Any) -> None:
     if not container.get("init_from") or cfg.get("ckpt_path") or cfg.get("resume"):
         return  # a resumed run never re-initializes
     settings = split_finetune({str(key): value for key, value in container.items()})[1]
-    if settings.init_from and not is_url(settings.init_from):  # a download is the job's: it may be large
+    # A download is left to the job (it may be large); files and registered models now.
+    if settings.init_from and not is_url(settings.init_from):
         weights_path(settings.init_from, settings.init_sha256, str(cfg.paths.tracking_uri))
 
 
